@@ -1,0 +1,21 @@
+namespace Streaming.Contracts;
+
+/// <summary>Kafka record header names: part of the operator contract, do not rename.</summary>
+public static class HeaderNames
+{
+    public const string EventId = "event-id";
+    public const string EventType = "event-type";
+    public const string ReceivedAt = "received-at";
+    public const string TraceParent = "traceparent";
+
+    // Added when a record moves to a retry tier.
+    public const string Attempt = "attempt";
+    public const string FirstFailedAt = "first-failed-at";
+    public const string LastError = "last-error";
+    public const string LastStatusCode = "last-status-code";
+    public const string NotBefore = "not-before";
+    public const string OriginTopic = "origin-topic";
+
+    // Added by streamctl when a dead letter is replayed.
+    public const string ReplayedFrom = "replayed-from";
+}
