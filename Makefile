@@ -1,0 +1,42 @@
+# The operator contract: see README.md and ../shared/design.md. Everything installs what it needs itself.
+SHELL := /bin/bash
+CONFIG ?= Release
+DOTNET ?= dotnet
+BIN = bin/$(CONFIG)/net10.0
+
+.PHONY: help build test run dev-broker ctl bench tools clean
+
+help:
+	@echo "make run          the whole pipeline on the embedded Kafka (or KAFKA_BOOTSTRAP_SERVERS)"
+	@echo "make test         every test (what .ci/run calls)"
+	@echo "make dev-broker   the embedded Kafka alone; first stdout line is KAFKA_BOOTSTRAP_SERVERS=..."
+	@echo "make ctl ARGS=..  streamctl: topics, lag, dlq list/show/replay"
+	@echo "make bench        the benchmarks (prints a table, never fails on a number)"
+
+build:
+	$(DOTNET) build Streaming.sln -c $(CONFIG) --nologo -v q
+
+test:
+	@scripts/test.sh
+
+run:
+	@scripts/run.sh
+
+# Build output goes to stderr so the first stdout line stays the contract's.
+dev-broker:
+	@$(DOTNET) build services/Streaming.DevBroker -c $(CONFIG) --nologo -v q 1>&2
+	@exec $(DOTNET) services/Streaming.DevBroker/$(BIN)/Streaming.DevBroker.dll
+
+ctl:
+	@$(DOTNET) build services/Streaming.Ctl -c $(CONFIG) --nologo -v q 1>&2
+	@$(DOTNET) services/Streaming.Ctl/$(BIN)/streamctl.dll $(ARGS)
+
+bench:
+	@scripts/bench.sh
+
+tools:
+	@scripts/install-tools.sh
+
+clean:
+	$(DOTNET) clean Streaming.sln --nologo -v q
+	rm -rf artifacts
