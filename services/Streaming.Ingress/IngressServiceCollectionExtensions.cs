@@ -2,7 +2,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Streaming.Hosting;
 using Streaming.Ingress.Endpoints;
-using Streaming.Ingress.Health;
+using Streaming.Contracts;
 using Streaming.Ingress.Publishing;
 using Streaming.Ingress.Telemetry;
 using Streaming.Kafka;
@@ -23,7 +23,10 @@ public static class IngressServiceCollectionExtensions
         services.AddSingleton(IngressProducer.Create);
         services.AddSingleton<EventPublisher>();
         services.AddHostedService<ProducerFlushOnShutdown>();
-        services.AddHealthChecks().AddCheck<KafkaReadinessCheck>("kafka", tags: [OperationalEndpoints.ReadinessTag]);
+        services.AddSingleton(sp => new KafkaTopicsReadinessCheck(
+            sp.GetRequiredService<IProducer<string, byte[]>>().Handle,
+            LaneNames.All.Select(l => sp.GetRequiredService<Topology>()[l].Main.Name).ToArray()));
+        services.AddHealthChecks().AddCheck<KafkaTopicsReadinessCheck>("kafka", tags: [OperationalEndpoints.ReadinessTag]);
         return services;
     }
 

@@ -14,6 +14,8 @@ public static class TelemetryExtensions
     /// </summary>
     public static WebApplicationBuilder AddStreamingTelemetry(this WebApplicationBuilder builder, string serviceName, params string[] activitySources)
     {
+        PrometheusExport.EnsureStarted();
+
         // Per-request framework logs would drown the pipeline's own; operators can lower these again.
         builder.Logging.AddFilter("Microsoft.AspNetCore", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Warning);

@@ -1,14 +1,12 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using Streaming.Contracts;
-using Streaming.Kafka;
 
-namespace Streaming.Ingress.Health;
+namespace Streaming.Hosting;
 
-/// <summary>Ready when the producer's connection can fetch metadata and every lane's main topic exists.</summary>
-public sealed class KafkaReadinessCheck(IProducer<string, byte[]> producer, Topology topology) : IHealthCheck, IDisposable
+/// <summary>Ready when the client's connection can fetch metadata and the topics the service needs exist.</summary>
+public sealed class KafkaTopicsReadinessCheck(Handle clientHandle, IReadOnlyCollection<string> topics) : IHealthCheck, IDisposable
 {
-    private readonly IAdminClient _admin = new DependentAdminClientBuilder(producer.Handle).Build();
+    private readonly IAdminClient _admin = new DependentAdminClientBuilder(clientHandle).Build();
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -16,7 +14,7 @@ public sealed class KafkaReadinessCheck(IProducer<string, byte[]> producer, Topo
         {
             var metadata = _admin.GetMetadata(TimeSpan.FromSeconds(2));
             var present = metadata.Topics.Where(t => t.Error.Code == ErrorCode.NoError).Select(t => t.Topic).ToHashSet();
-            var missing = LaneNames.All.Select(l => topology[l].Main.Name).Where(t => !present.Contains(t)).ToArray();
+            var missing = topics.Where(t => !present.Contains(t)).ToArray();
             return Task.FromResult(missing.Length == 0
                 ? HealthCheckResult.Healthy($"{metadata.Brokers.Count} brokers")
                 : HealthCheckResult.Unhealthy($"missing topics: {string.Join(", ", missing)}"));

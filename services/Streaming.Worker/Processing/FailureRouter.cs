@@ -1,0 +1,148 @@
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Streaming.Contracts;
+using Streaming.Kafka;
+using Streaming.Worker.Delivery;
+using Streaming.Worker.Telemetry;
+
+namespace Streaming.Worker.Processing;
+
+/// <summary>
+/// Moves a failed record to its next retry tier or to the dead-letter topic. A move is: produce
+/// (idempotent, acks=all), wait for the acknowledgement, and only then let the caller store the source
+/// offset. A crash between the two re-delivers the record and duplicates the move; event ids make that
+/// harmless downstream. A Kafka transaction would remove the duplicate but not the HTTP side's
+/// at-least-once, and would serialise the concurrent per-key processing behind one transaction.
+/// </summary>
+public sealed class FailureRouter(
+    IProducer<string?, byte[]> producer,
+    Topology topology,
+    IOptions<WorkerOptions> options,
+    WorkerTelemetry telemetry,
+    TimeProvider time,
+    ILogger<FailureRouter> logger)
+{
+    private readonly WorkerOptions _options = options.Value;
+    private readonly LaneTopics _lane = topology[options.Value.Lane];
+
+    /// <summary>Next tier, or the DLQ once the tiers are exhausted.</summary>
+    public Task RetryOrExhaustAsync(ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, DeliveryResult failure, CancellationToken ct)
+    {
+        var attempts = state.Attempts + 1;
+        var nextTier = state.Tier is { } current ? current + 1 : 0;
+        if (nextTier >= _lane.RetryTiers.Count)
+        {
+            return DeadLetterAsync(record, state, eventId, DeadLetterReasons.RetriesExhausted, attempts, failure.StatusCode, failure.Error, ct);
+        }
+
+        var tier = _lane.RetryTiers[nextTier];
+        var now = time.GetUtcNow();
+        var delay = Jittered(tier.RetryDelay!.Value);
+        if (failure.RetryAfter is { } retryAfter && retryAfter > delay)
+        {
+            delay = retryAfter;
+        }
+
+        var headers = CopyHeaders(record.Message.Headers, HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError,
+            HeaderNames.LastStatusCode, HeaderNames.NotBefore, HeaderNames.OriginTopic);
+        headers.Add(HeaderNames.Attempt, Encoding.UTF8.GetBytes(attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.Add(HeaderNames.FirstFailedAt, Encoding.UTF8.GetBytes(RetryState.FormatTime(state.FirstFailedAt ?? now)));
+        headers.Add(HeaderNames.LastError, Encoding.UTF8.GetBytes(Truncate(failure.Error ?? "unknown error")));
+        if (failure.StatusCode is { } code)
+        {
+            headers.Add(HeaderNames.LastStatusCode, Encoding.UTF8.GetBytes(code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
+        headers.Add(HeaderNames.NotBefore, Encoding.UTF8.GetBytes(RetryState.FormatTime(now + delay)));
+        headers.Add(HeaderNames.OriginTopic, Encoding.UTF8.GetBytes(state.OriginTopic));
+
+        var tierName = DurationList.Format(tier.RetryDelay!.Value);
+        logger.Retrying(eventId ?? "?", tierName, attempts, failure.Error);
+        telemetry.Retried(tierName);
+        return ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
+    }
+
+    public Task DeadLetterAsync(
+        ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, string reason, int attempts, int? statusCode, string? error, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var original = record.Message.Headers ?? [];
+        var deadLetter = new DeadLetter
+        {
+            Reason = reason,
+            Lane = _lane.Lane.ToName(),
+            EventId = eventId,
+            SourceTopic = record.Topic,
+            SourcePartition = record.Partition.Value,
+            SourceOffset = record.Offset.Value,
+            OriginTopic = state.OriginTopic,
+            Attempts = attempts,
+            FirstFailedAt = state.FirstFailedAt ?? (attempts > 0 ? now : null),
+            LastFailedAt = now,
+            LastStatusCode = statusCode,
+            Error = error is null ? null : Truncate(error),
+            Key = record.Message.Key,
+            OriginalValue = record.Message.Value ?? [],
+            OriginalHeaders = original.GroupBy(h => h.Key).ToDictionary(g => g.Key, g => Encoding.UTF8.GetString(g.Last().GetValueBytes())),
+        };
+
+        var headers = CopyHeaders(original);
+        headers.Add(DeadLetterHeaders.Reason, Encoding.UTF8.GetBytes(reason));
+        logger.DeadLettered(eventId, reason, attempts, error);
+        telemetry.DeadLettered(reason);
+        return ProduceUntilStoredAsync(_lane.DeadLetter.Name, new Message<string?, byte[]>
+        {
+            Key = record.Message.Key,
+            Value = JsonSerializer.SerializeToUtf8Bytes(deadLetter, ContractsJsonContext.Default.DeadLetter),
+            Headers = headers,
+        }, ct);
+    }
+
+    private async Task ProduceUntilStoredAsync(string topic, Message<string?, byte[]> message, CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromMilliseconds(200);
+        while (true)
+        {
+            try
+            {
+                await producer.ProduceAsync(topic, message, ct);
+                return;
+            }
+            catch (ProduceException<string?, byte[]> e)
+            {
+                // Never give up on a move: the source offset stays uncommitted until it lands.
+                logger.ForwardFailed(topic, e.Error.Reason);
+                await Task.Delay(backoff, time, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    private TimeSpan Jittered(TimeSpan delay) =>
+        delay * (1 + (_options.RetryJitter * ((Random.Shared.NextDouble() * 2) - 1)));
+
+    private static Headers CopyHeaders(Headers? source, params string[] except)
+    {
+        var headers = new Headers();
+        foreach (var header in source ?? [])
+        {
+            if (!except.Contains(header.Key))
+            {
+                headers.Add(header.Key, header.GetValueBytes());
+            }
+        }
+
+        return headers;
+    }
+
+    private static string Truncate(string text) => text.Length <= 500 ? text : text[..500];
+}
+
+public static class DeadLetterHeaders
+{
+    /// <summary>Lets tools filter dead letters by reason without parsing the value.</summary>
+    public const string Reason = "dlq-reason";
+}

@@ -1,0 +1,4 @@
+using Streaming.Hosting;
+using Streaming.Worker;
+
+return await ServiceRunner.RunAsync("worker", () => WorkerApp.Build(args).RunAsync());

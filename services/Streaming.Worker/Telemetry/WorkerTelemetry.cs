@@ -1,0 +1,77 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Streaming.Contracts;
+
+namespace Streaming.Worker.Telemetry;
+
+/// <summary>The worker's metrics (whatsapp_worker_* on /metrics) and its trace source.</summary>
+public sealed class WorkerTelemetry : IDisposable
+{
+    /// <summary>prometheus-net prefixes instruments with the meter name: whatsapp_worker_*.</summary>
+    public const string Name = "whatsapp.worker";
+
+    public static readonly ActivitySource ActivitySource = new(Name);
+
+    private readonly Meter _meter;
+    private readonly KeyValuePair<string, object?> _lane;
+    private readonly Counter<long> _consumed;
+    private readonly Counter<long> _delivered;
+    private readonly Counter<long> _retried;
+    private readonly Counter<long> _deadLettered;
+    private readonly Histogram<double> _deliveryDuration;
+    private readonly Histogram<double> _endToEnd;
+    private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
+    private int _inFlight;
+
+    public WorkerTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options, CircuitBreakerStateProvider circuit)
+    {
+        _meter = meters.Create(Name);
+        _lane = new("lane", options.Value.LaneName);
+        _consumed = _meter.CreateCounter<long>("consumed_total", description: "Records taken from the lane and its retry tiers");
+        _delivered = _meter.CreateCounter<long>("delivered_total", description: "Events the endpoint answered 2xx");
+        _retried = _meter.CreateCounter<long>("retried_total", description: "Events forwarded to a retry tier, by tier");
+        _deadLettered = _meter.CreateCounter<long>("dead_lettered_total", description: "Events dead-lettered, by reason");
+        _deliveryDuration = _meter.CreateHistogram<double>("delivery_duration_seconds", "s", "One HTTP delivery attempt");
+        _endToEnd = _meter.CreateHistogram<double>("end_to_end_latency_seconds", "s", "From the ingress receiving the webhook to the endpoint's 2xx");
+        _meter.CreateObservableGauge("in_flight", () => new Measurement<int>(Volatile.Read(ref _inFlight), _lane), description: "Deliveries under way");
+        _meter.CreateObservableGauge("circuit_state", () => new Measurement<int>(CircuitStateValue(circuit.CircuitState), _lane),
+            description: "Endpoint circuit: 0 closed, 1 half-open, 2 open");
+        _meter.CreateObservableGauge("consumer_lag", ObserveLag, description: "End offset minus position, per assigned partition");
+    }
+
+    public static int CircuitStateValue(CircuitState state) => state switch
+    {
+        CircuitState.Closed => 0,
+        CircuitState.HalfOpen => 1,
+        _ => 2,
+    };
+
+    public void Consumed() => _consumed.Add(1, _lane);
+
+    public void Delivered(TimeSpan endToEnd)
+    {
+        _delivered.Add(1, _lane);
+        _endToEnd.Record(Math.Max(0, endToEnd.TotalSeconds), _lane);
+    }
+
+    public void Attempted(TimeSpan duration) => _deliveryDuration.Record(duration.TotalSeconds, _lane);
+
+    public void Retried(string tier) => _retried.Add(1, _lane, new KeyValuePair<string, object?>("tier", tier));
+
+    public void DeadLettered(string reason) => _deadLettered.Add(1, _lane, new KeyValuePair<string, object?>("reason", reason));
+
+    public void InFlightChanged(int delta) => Interlocked.Add(ref _inFlight, delta);
+
+    public void SetLag(TopicPartition partition, long lag) => _lag[partition] = lag;
+
+    public void ForgetLag(TopicPartition partition) => _lag.TryRemove(partition, out _);
+
+    public void Dispose() => _meter.Dispose();
+
+    private IEnumerable<Measurement<long>> ObserveLag() => _lag.Select(kv => new Measurement<long>(kv.Value,
+        _lane, new KeyValuePair<string, object?>("topic", kv.Key.Topic), new KeyValuePair<string, object?>("partition", kv.Key.Partition.Value)));
+}

@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Configuration;
+using Streaming.Contracts;
+
+namespace Streaming.Worker;
+
+/// <summary>One lane's worker settings, bound from the environment; every name is in docs/configuration.md.</summary>
+public sealed class WorkerOptions
+{
+    [ConfigurationKeyName("WORKER_LANE")]
+    public string LaneName { get; set; } = "";
+
+    /// <summary>The business's endpoint for this lane's events.</summary>
+    [ConfigurationKeyName("DELIVERY_URL")]
+    public string DeliveryUrl { get; set; } = "";
+
+    /// <summary><c>whsec_</c> + base64 key: signs every delivery (Standard Webhooks). Never logged.</summary>
+    [ConfigurationKeyName("DELIVERY_SIGNING_SECRET")]
+    public string SigningSecret { get; set; } = "";
+
+    [ConfigurationKeyName("WORKER_HOST")]
+    public string Host { get; set; } = "0.0.0.0";
+
+    /// <summary>Serves /healthz, /readyz and /metrics.</summary>
+    [ConfigurationKeyName("WORKER_PORT")]
+    public int Port { get; set; } = 8081;
+
+    /// <summary>Deliveries under way at once in this process, across its partitions.</summary>
+    [ConfigurationKeyName("WORKER_MAX_IN_FLIGHT")]
+    public int MaxInFlight { get; set; } = 64;
+
+    [ConfigurationKeyName("DELIVERY_TIMEOUT_MS")]
+    public int DeliveryTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>Each tier's delay is spread by ± this fraction so a failed burst does not come back as one.</summary>
+    [ConfigurationKeyName("RETRY_JITTER")]
+    public double RetryJitter { get; set; } = 0.2;
+
+    [ConfigurationKeyName("CIRCUIT_FAILURE_RATIO")]
+    public double CircuitFailureRatio { get; set; } = 0.5;
+
+    [ConfigurationKeyName("CIRCUIT_MIN_THROUGHPUT")]
+    public int CircuitMinThroughput { get; set; } = 10;
+
+    [ConfigurationKeyName("CIRCUIT_SAMPLING_SECONDS")]
+    public double CircuitSamplingSeconds { get; set; } = 10;
+
+    [ConfigurationKeyName("CIRCUIT_BREAK_SECONDS")]
+    public double CircuitBreakSeconds { get; set; } = 15;
+
+    /// <summary>How long shutdown and partition revocation wait for deliveries under way.</summary>
+    [ConfigurationKeyName("WORKER_DRAIN_TIMEOUT_MS")]
+    public int DrainTimeoutMs { get; set; } = 10_000;
+
+    /// <summary>How soon the group notices a dead worker and hands its partitions to the others.</summary>
+    [ConfigurationKeyName("WORKER_SESSION_TIMEOUT_MS")]
+    public int SessionTimeoutMs { get; set; } = 15_000;
+
+    public Lane Lane => LaneNames.TryParse(LaneName, out var lane) ? lane : throw new InvalidOperationException("WORKER_LANE was not validated");
+
+    public IEnumerable<string> Validate()
+    {
+        if (!LaneNames.TryParse(LaneName, out _))
+        {
+            yield return $"WORKER_LANE must be '{LaneNames.Messages}' or '{LaneNames.Statuses}' (got '{LaneName}')";
+        }
+
+        if (!Uri.TryCreate(DeliveryUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            yield return $"DELIVERY_URL must be an absolute http(s) URL (got '{DeliveryUrl}')";
+        }
+
+        if (!StandardWebhooks.TryParseSecret(SigningSecret, out _, out var error))
+        {
+            yield return $"DELIVERY_SIGNING_SECRET: {error}";
+        }
+
+        if (Port is < 0 or > 65535)
+        {
+            yield return $"WORKER_PORT {Port} is not a TCP port";
+        }
+
+        if (MaxInFlight is < 1 or > 10_000)
+        {
+            yield return "WORKER_MAX_IN_FLIGHT must be between 1 and 10000";
+        }
+
+        if (DeliveryTimeoutMs < 100)
+        {
+            yield return "DELIVERY_TIMEOUT_MS must be at least 100";
+        }
+
+        if (RetryJitter is < 0 or >= 1)
+        {
+            yield return "RETRY_JITTER must be in [0, 1)";
+        }
+
+        if (CircuitFailureRatio is <= 0 or > 1 || CircuitMinThroughput < 2 || CircuitSamplingSeconds < 0.5 || CircuitBreakSeconds < 0.5)
+        {
+            yield return "CIRCUIT_FAILURE_RATIO must be in (0, 1], CIRCUIT_MIN_THROUGHPUT at least 2, CIRCUIT_SAMPLING_SECONDS and CIRCUIT_BREAK_SECONDS at least 0.5";
+        }
+    }
+}

@@ -1,0 +1,99 @@
+using Confluent.Kafka;
+using Microsoft.Extensions.Http.Resilience;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.CircuitBreaker;
+using Streaming.Contracts;
+using Streaming.Hosting;
+using Streaming.Kafka;
+using Streaming.Worker.Consuming;
+using Streaming.Worker.Delivery;
+using Streaming.Worker.Processing;
+using Streaming.Worker.Telemetry;
+
+namespace Streaming.Worker;
+
+public static class WorkerServiceCollectionExtensions
+{
+    public static IServiceCollection AddWorker(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddKafkaTopology(configuration);
+        services.AddOptions<WorkerOptions>().Bind(configuration).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
+        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
+        {
+            services.AddSingleton(TimeProvider.System);
+        }
+
+        services.AddSingleton(sp => new StandardWebhooks(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SigningSecret));
+        services.AddSingleton<CircuitBreakerStateProvider>();
+        services.AddSingleton<WorkerTelemetry>();
+        services.AddDelivery();
+        services.AddSingleton(CreateProducer);
+        services.AddSingleton<FailureRouter>();
+        services.AddSingleton<EventProcessor>();
+        services.AddHostedService<LaneConsumer>();
+        services.AddSingleton(sp =>
+        {
+            var lane = sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane];
+            return new KafkaTopicsReadinessCheck(
+                sp.GetRequiredService<IProducer<string?, byte[]>>().Handle,
+                [lane.Main.Name, .. lane.RetryTiers.Select(t => t.Name), lane.DeadLetter.Name]);
+        });
+        services.AddHealthChecks().AddCheck<KafkaTopicsReadinessCheck>("kafka", tags: [OperationalEndpoints.ReadinessTag]);
+        return services;
+    }
+
+    /// <summary>
+    /// The endpoint's HttpClient: a per-attempt timeout and a circuit breaker (Polly through
+    /// Microsoft.Extensions.Http.Resilience). No HTTP-level retries: retries are Kafka retry tiers.
+    /// </summary>
+    private static void AddDelivery(this IServiceCollection services)
+    {
+        services.AddSingleton<DeliveryClient>();
+        services.AddHttpClient(DeliveryClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+            .AddResilienceHandler("delivery", (pipeline, context) =>
+            {
+                var options = context.ServiceProvider.GetRequiredService<IOptions<WorkerOptions>>().Value;
+                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    FailureRatio = options.CircuitFailureRatio,
+                    MinimumThroughput = options.CircuitMinThroughput,
+                    SamplingDuration = TimeSpan.FromSeconds(options.CircuitSamplingSeconds),
+                    BreakDuration = TimeSpan.FromSeconds(options.CircuitBreakSeconds),
+                    StateProvider = context.ServiceProvider.GetRequiredService<CircuitBreakerStateProvider>(),
+                });
+                pipeline.AddTimeout(TimeSpan.FromMilliseconds(options.DeliveryTimeoutMs));
+            });
+    }
+
+    private static IProducer<string?, byte[]> CreateProducer(IServiceProvider services)
+    {
+        var kafka = services.GetRequiredService<IOptions<KafkaOptions>>().Value;
+        var lane = services.GetRequiredService<IOptions<WorkerOptions>>().Value.LaneName;
+        var logger = services.GetRequiredService<ILogger<FailureRouter>>();
+        return new ProducerBuilder<string?, byte[]>(kafka.Apply(new ProducerConfig
+        {
+            ClientId = $"whatsapp-{lane}-worker",
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 5,
+            Partitioner = Partitioner.Murmur2Random,
+            // A move that cannot land in this long is tried again by the router.
+            MessageTimeoutMs = 30_000,
+            CompressionType = CompressionType.Lz4,
+        }))
+        .SetErrorHandler((_, e) => logger.KafkaClient(e.Reason))
+        .Build();
+    }
+
+    private sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
+    {
+        public ValidateOptionsResult Validate(string? name, WorkerOptions options)
+        {
+            var failures = options.Validate().ToArray();
+            return failures.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+        }
+    }
+}
