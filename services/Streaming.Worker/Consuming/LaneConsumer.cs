@@ -29,6 +29,7 @@ public sealed class LaneConsumer(
     private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(5);
 
     private readonly WorkerOptions _options = options.Value;
+    private readonly TimeSpan _breakDuration = TimeSpan.FromSeconds(options.Value.CircuitBreakSeconds);
     private readonly LaneTopics _lane = topology[options.Value.Lane];
     private readonly SemaphoreSlim _slots = new(options.Value.MaxInFlight, options.Value.MaxInFlight);
     private readonly ConcurrentQueue<Settlement> _settled = new();
@@ -36,6 +37,7 @@ public sealed class LaneConsumer(
     private readonly Dictionary<TopicPartition, DateTimeOffset> _dueAt = [];
     private readonly HashSet<TopicPartition> _paused = [];
     private bool _circuitWasOpen;
+    private DateTimeOffset _circuitOpenedAt;
     private long _lagUpdatedAt;
 
     private readonly record struct Settlement(PartitionWork Work, long Offset, string? Key, Task Task);
@@ -226,9 +228,13 @@ public sealed class LaneConsumer(
         if (circuitOpen != _circuitWasOpen)
         {
             _circuitWasOpen = circuitOpen;
+            _circuitOpenedAt = now;
             logger.Circuit(circuitOpen ? "open" : "closed", circuitOpen ? "paused, events wait in Kafka" : "resumed");
         }
 
+        // Polly only turns half-open when a call is attempted: after the break, let records in again
+        // (at most WORKER_MAX_IN_FLIGHT, held in memory while the circuit stays open) so one can probe.
+        var holdForCircuit = circuitOpen && now - _circuitOpenedAt < _breakDuration;
         var saturated = _slots.CurrentCount == 0;
         foreach (var (tp, due) in _dueAt.ToArray())
         {
@@ -242,7 +248,7 @@ public sealed class LaneConsumer(
         var resume = new List<TopicPartition>();
         foreach (var tp in _work.Keys)
         {
-            var wanted = circuitOpen || saturated || _dueAt.ContainsKey(tp);
+            var wanted = holdForCircuit || saturated || _dueAt.ContainsKey(tp);
             if (wanted && _paused.Add(tp))
             {
                 pause.Add(tp);
