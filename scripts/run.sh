@@ -47,6 +47,8 @@ if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
   done
   [[ "${line:-}" == KAFKA_BOOTSTRAP_SERVERS=* ]] || { echo "the embedded broker did not start" >&2; exit 1; }
   export "${line?}"
+  # `make ctl` in another terminal picks the embedded broker's address up from here.
+  printf '%s\nWORKER_METRICS_URLS=http://127.0.0.1:8081/metrics,http://127.0.0.1:8082/metrics\n' "$line" > "$RUN/kafka.env"
 else
   echo "using KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS; provisioning topics" >&2
   dotnet "services/Streaming.Ctl/$BIN/streamctl.dll" topics create
@@ -83,9 +85,12 @@ cat >&2 <<MSG
     curl -i -X POST http://127.0.0.1:$INGRESS_PORT/webhook -H 'Content-Type: application/json' \\
       -H 'X-Hub-Signature-256: $signature' --data-binary @$sample
 
-  look at the topics:  make ctl ARGS="dlq list --lane messages"   or   KAFKA_BOOTSTRAP_SERVERS=$KAFKA_BOOTSTRAP_SERVERS kcat -C -t $TOPIC_PREFIX.messages -e
+  in another terminal: make ctl ARGS="lag"   make ctl ARGS="dlq list --lane messages"
+  or any Kafka tool:   kcat -b $KAFKA_BOOTSTRAP_SERVERS -C -t $TOPIC_PREFIX.messages -e
+  watch retries and dead letters: SINK_FAIL_STATUS=503 make run  (or 404)
   Ctrl-C stops everything.
 
 MSG
 wait -n "${pids[@]}" || true
+rm -f "$RUN/kafka.env"
 echo "a process exited; stopping the rest" >&2
