@@ -113,6 +113,8 @@ public sealed class IngressIntegrationTests : IAsyncLifetime
     [InlineData("""{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages"}]}]}""", "no \"value\" object")]
     [InlineData("""{"object":"page","entry":[]}""", "whatsapp_business_account")]
     [InlineData("""{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[]}]""", "malformed JSON")]
+    [InlineData("", "malformed JSON")]
+    [InlineData("""{"object":"whatsapp_business_account","entry":[{"id":"\ud800","changes":[]}]}""", "malformed JSON text")]
     public async Task Signed_bodies_that_are_not_webhooks_get_400_with_the_reason(string json, string reason)
     {
         var response = await _ingress.PostSignedAsync(Encoding.UTF8.GetBytes(json));

@@ -13,7 +13,7 @@ internal static class RequestBody
             return null;
         }
 
-        var buffer = new ArrayBufferWriter<byte>((int)(request.ContentLength ?? 16 * 1024));
+        var buffer = new ArrayBufferWriter<byte>((int)Math.Max(1, request.ContentLength ?? 16 * 1024));
         while (true)
         {
             var memory = buffer.GetMemory(16 * 1024);

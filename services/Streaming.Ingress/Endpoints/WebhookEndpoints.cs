@@ -79,6 +79,11 @@ public static class WebhookEndpoints
         {
             return Refuse(StatusCodes.Status400BadRequest, $"malformed JSON: {e.Message}");
         }
+        catch (InvalidOperationException e)
+        {
+            // Well-formed JSON whose strings are not valid Unicode (bad UTF-8, a lone surrogate escape).
+            return Refuse(StatusCodes.Status400BadRequest, $"malformed JSON text: {e.Message}");
+        }
 
         if (!webhook.IsWebhook)
         {

@@ -1,0 +1,192 @@
+using Confluent.Kafka;
+using Streaming.Contracts;
+using Streaming.EmbeddedKafka;
+using Streaming.Testing;
+using Xunit.Abstractions;
+
+namespace Streaming.FaultInjection.Tests;
+
+/// <summary>
+/// End to end under injected faults: ingress → Kafka → both lanes' workers → endpoint stub. The
+/// invariant after each scenario: every event answered 200 is delivered or dead-lettered.
+/// </summary>
+public sealed class FaultScenarioTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(120);
+
+    private static Webhooks.Built Mixed(string tag, int i) => Webhooks.Batch(tag, i, messages: 1 + (i % 2), statuses: 2);
+
+    private async Task<LedgerResult> AssertNothingLostAsync(PipelineScenario scenario, Ledger ledger, string scenarioName)
+    {
+        var result = await ledger.SettleAsync(scenario, Settle);
+        output.WriteLine($"{scenarioName}: {result}");
+        Assert.True(result.Missing.Count == 0, $"{scenarioName}: {result}");
+        return result;
+    }
+
+    [EmbeddedKafkaFact]
+    public async Task Broker_down_then_all_brokers_down_during_ingest()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        var cluster = scenario.Broker.Embedded!;
+        await using var ingress = await IngressHost.StartAsync(scenario.Broker, ("INGRESS_PRODUCE_BUDGET_MS", "800"));
+        await scenario.StartWorkerAsync(Lane.Messages);
+        await scenario.StartWorkerAsync(Lane.Statuses);
+        var ledger = new Ledger();
+
+        await EndToEnd.PostAsync(ingress, ledger, 300, i => Mixed("outage", i), i =>
+        {
+            switch (i)
+            {
+                case 60: cluster.SetBrokerDown(1); break;
+                case 120: cluster.SetAllBrokersDown(); break;
+                case 150: cluster.SetAllBrokersUp(); cluster.SetBrokerDown(2); break;
+                case 220: cluster.SetBrokerUp(2); break;
+            }
+
+            return Task.CompletedTask;
+        });
+
+        var result = await AssertNothingLostAsync(scenario, ledger, "broker outages");
+        Assert.True(result.Refused > 0, "the whole-cluster outage should have been answered 503");
+        Assert.True(result.Accepted > 300, $"only {result.Accepted} events accepted");
+        Assert.Equal(0, result.DeadLettered);
+    }
+
+    [EmbeddedKafkaFact]
+    public async Task Leader_changes_and_injected_produce_and_fetch_errors_mid_stream()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        var cluster = scenario.Broker.Embedded!;
+        await using var ingress = await IngressHost.StartAsync(scenario.Broker, ("INGRESS_PRODUCE_BUDGET_MS", "2000"));
+        await scenario.StartWorkerAsync(Lane.Messages);
+        await scenario.StartWorkerAsync(Lane.Statuses);
+        var ledger = new Ledger();
+
+        await EndToEnd.PostAsync(ingress, ledger, 240, i => Mixed("leaders", i), i =>
+        {
+            if (i % 40 == 20)
+            {
+                var leader = 1 + ((i / 40) % cluster.BrokerCount);
+                foreach (var lane in LaneNames.All)
+                {
+                    for (var p = 0; p < scenario.Topology[lane].Main.Partitions; p++)
+                    {
+                        cluster.SetPartitionLeader(scenario.Topology[lane].Main.Name, p, leader);
+                    }
+                }
+            }
+
+            if (i % 40 == 30)
+            {
+                cluster.PushRequestErrors(KafkaApiKey.Produce, ErrorCode.NotLeaderForPartition, ErrorCode.RequestTimedOut, ErrorCode.NotEnoughReplicas);
+                cluster.PushRequestErrors(KafkaApiKey.Fetch, ErrorCode.NotLeaderForPartition, ErrorCode.UnknownTopicOrPart);
+                cluster.PushRequestErrors(KafkaApiKey.OffsetCommit, ErrorCode.RebalanceInProgress);
+            }
+
+            return Task.CompletedTask;
+        });
+
+        var result = await AssertNothingLostAsync(scenario, ledger, "leader changes and request errors");
+        Assert.Equal(0, result.DeadLettered);
+    }
+
+    [Fact]
+    public async Task A_worker_process_killed_and_replicas_joining_and_leaving()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        scenario.Stub.Reply = (_, _) => new StubReply(200, TimeSpan.FromMilliseconds(5));
+        await using var ingress = await IngressHost.StartAsync(scenario.Broker);
+        await scenario.StartWorkerAsync(Lane.Statuses);
+        using var doomed = ServiceProcess.Start("Streaming.Worker.dll", scenario.WorkerSettings(Lane.Messages));
+        var leaving = await scenario.StartWorkerAsync(Lane.Messages);
+        var ledger = new Ledger();
+
+        await EndToEnd.PostAsync(ingress, ledger, 300, i => Webhooks.Batch("replicas", i, messages: 3, statuses: 1), async i =>
+        {
+            switch (i)
+            {
+                case 100:
+                    await Poll.UntilAsync(() => scenario.Stub.Delivered.Count >= 100, Settle, "deliveries before the kill");
+                    doomed.Kill();
+                    break;
+                case 150:
+                    await scenario.StartWorkerAsync(Lane.Messages);
+                    break;
+                case 220:
+                    await leaving.StopAsync();
+                    break;
+            }
+        });
+
+        await AssertNothingLostAsync(scenario, ledger, "SIGKILL, join and leave");
+    }
+
+    [Fact]
+    public async Task The_endpoint_down_for_a_while_then_back()
+    {
+        await using var scenario = await PipelineScenario.StartAsync(retryDelays: "1s,2s,4s,8s");
+        var down = false;
+        scenario.Stub.Reply = (_, _) => Volatile.Read(ref down) ? new StubReply(503) : StubReply.Ok;
+        await using var ingress = await IngressHost.StartAsync(scenario.Broker);
+        var circuit = new[] { ("CIRCUIT_MIN_THROUGHPUT", "10"), ("CIRCUIT_SAMPLING_SECONDS", "2"), ("CIRCUIT_BREAK_SECONDS", "1"), ("WORKER_MAX_IN_FLIGHT", "16") };
+        var messages = await scenario.StartWorkerAsync(Lane.Messages, circuit!);
+        await scenario.StartWorkerAsync(Lane.Statuses, circuit!);
+        var ledger = new Ledger();
+        var sawOpen = false;
+
+        await EndToEnd.PostAsync(ingress, ledger, 300, i => Mixed("endpoint", i), async i =>
+        {
+            if (i == 60)
+            {
+                Volatile.Write(ref down, true);
+                var state = await Poll.UntilAsync(
+                    async () => MetricsText.Value(await messages.Client.GetStringAsync("/metrics"), "whatsapp_worker_circuit_state{lane=\"messages\""),
+                    s => s == 2, Settle, "the messages lane's circuit to open");
+                sawOpen = state == 2;
+            }
+
+            if (i == 200)
+            {
+                Volatile.Write(ref down, false);
+            }
+        }, concurrency: 2);
+
+        var result = await AssertNothingLostAsync(scenario, ledger, "endpoint outage");
+        Assert.True(sawOpen);
+        Assert.Equal(0, result.DeadLettered);
+    }
+
+    [Fact]
+    public async Task Poison_records_and_terminal_4xx_interleaved_with_good_traffic()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        scenario.Stub.Reply = (r, _) => r.EventId.Contains(".7.", StringComparison.Ordinal) ? new StubReply(422) : StubReply.Ok;
+        await using var ingress = await IngressHost.StartAsync(scenario.Broker);
+        await scenario.StartWorkerAsync(Lane.Messages);
+        await scenario.StartWorkerAsync(Lane.Statuses);
+        var ledger = new Ledger();
+        var poison = 0;
+
+        await EndToEnd.PostAsync(ingress, ledger, 120, i => Mixed("poison", i), i =>
+        {
+            if (i % 10 == 5)
+            {
+                var lane = i % 20 == 5 ? Lane.Messages : Lane.Statuses;
+                scenario.ProduceRaw(scenario.Topology[lane].Main.Name, $"49{i % 13:D3}", [0xff, 0xfe, (byte)i]);
+                poison++;
+            }
+
+            return Task.CompletedTask;
+        });
+
+        var result = await AssertNothingLostAsync(scenario, ledger, "poison and terminal 4xx");
+        var letters = await Poll.UntilAsync(
+            () => Task.FromResult(LaneNames.All.SelectMany(l => scenario.DeadLetters(l).Select(d => d.Letter)).ToArray()),
+            l => l.Count(d => d.Reason == DeadLetterReasons.Poison) == poison, Settle, "every poison record dead-lettered");
+        var terminal = ledger.AcceptedIds.Where(id => id.Contains(".7.", StringComparison.Ordinal)).ToHashSet();
+        Assert.Equal(terminal.Order(), letters.Where(l => l.Reason == DeadLetterReasons.Terminal4xx).Select(l => l.EventId!).Order());
+        Assert.Equal(result.Accepted - terminal.Count, result.Delivered);
+        Assert.Equal(poison + terminal.Count, letters.Length);
+    }
+}

@@ -1,0 +1,67 @@
+using System.Collections.Concurrent;
+using Streaming.Contracts;
+using Streaming.Testing;
+
+namespace Streaming.FaultInjection.Tests;
+
+/// <summary>
+/// The no-loss ledger: every event id the ingress answered 200 for must end up delivered (2xx at the
+/// endpoint) or dead-lettered. Duplicates are allowed (at-least-once) and counted.
+/// </summary>
+public sealed class Ledger
+{
+    private readonly ConcurrentDictionary<string, byte> _accepted = new();
+    private int _refused;
+
+    public int Accepted => _accepted.Count;
+
+    public int Refused => Volatile.Read(ref _refused);
+
+    public IReadOnlyCollection<string> AcceptedIds => _accepted.Keys.ToArray();
+
+    public void Answered(bool stored, IEnumerable<string> eventIds)
+    {
+        if (!stored)
+        {
+            Interlocked.Increment(ref _refused);
+            return;
+        }
+
+        foreach (var id in eventIds)
+        {
+            _accepted.TryAdd(id, 0);
+        }
+    }
+
+    public LedgerResult Check(DownstreamStub stub, IEnumerable<DeadLetter> deadLetters)
+    {
+        var delivered = stub.Delivered.ToHashSet();
+        var dead = deadLetters.Select(d => d.EventId).OfType<string>().ToHashSet();
+        var missing = _accepted.Keys.Where(id => !delivered.Contains(id) && !dead.Contains(id)).ToArray();
+        var duplicates = stub.Receipts.Where(r => r.Answered is >= 200 and < 300).GroupBy(r => r.EventId).Sum(g => g.Count() - 1);
+        return new LedgerResult(Accepted, Refused, delivered.Count(_accepted.ContainsKey), dead.Count(_accepted.ContainsKey), duplicates, missing);
+    }
+
+    /// <summary>Polls until nothing accepted is missing, or the deadline passes.</summary>
+    public async Task<LedgerResult> SettleAsync(PipelineScenario scenario, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var result = Check(scenario.Stub, LaneNames.All.SelectMany(l => scenario.DeadLetters(l).Select(d => d.Letter)));
+            if (result.Missing.Count == 0 || DateTime.UtcNow > deadline)
+            {
+                return result;
+            }
+
+            await Task.Delay(250);
+        }
+    }
+}
+
+public sealed record LedgerResult(int Accepted, int Refused, int Delivered, int DeadLettered, int Duplicates, IReadOnlyCollection<string> Missing)
+{
+    public override string ToString() =>
+        $"accepted {Accepted}, refused (503) {Refused}, delivered {Delivered}, dead-lettered {DeadLettered}, duplicates {Duplicates}, missing {Missing.Count}"
+        + (Missing.Count > 0 ? $" (e.g. {string.Join(", ", Missing.Take(5))})" : "");
+}
