@@ -34,6 +34,28 @@ public sealed class IngressTelemetry : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
         _meter.CreateObservableGauge("producer_inflight_bytes", () => pressure.InFlightBytes,
             description: "Bytes handed to the producer and not yet acknowledged");
+        InitializeSeries();
+    }
+
+    /// <summary>Every known series starts at 0, so rate() and alerts work before the first event.</summary>
+    private void InitializeSeries()
+    {
+        foreach (var lane in LaneNames.All)
+        {
+            _events.Add(0, new("lane", lane.ToName()), new("type", lane == Lane.Messages ? Contracts.EventTypes.Message : Contracts.EventTypes.Status));
+        }
+
+        _signatureFailures.Add(0);
+        _shed.Add(0);
+        foreach (var reason in new[] { PublishOutcome.Failed, PublishOutcome.TimedOut, PublishOutcome.QueueFull, PublishOutcome.Shed })
+        {
+            _unavailable.Add(0, new KeyValuePair<string, object?>("reason", reason.ToString().ToLowerInvariant()));
+        }
+
+        foreach (var status in new[] { 400, 401, 413, 415 })
+        {
+            _rejected.Add(0, new KeyValuePair<string, object?>("status", status));
+        }
     }
 
     public void EventStored(Lane lane, string type) =>

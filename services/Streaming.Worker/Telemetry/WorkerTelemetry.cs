@@ -5,6 +5,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Streaming.Contracts;
+using Streaming.Kafka;
 
 namespace Streaming.Worker.Telemetry;
 
@@ -27,7 +28,7 @@ public sealed class WorkerTelemetry : IDisposable
     private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
     private int _inFlight;
 
-    public WorkerTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options, CircuitBreakerStateProvider circuit)
+    public WorkerTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options, CircuitBreakerStateProvider circuit, Topology topology)
     {
         _meter = meters.Create(Name);
         _lane = new("lane", options.Value.LaneName);
@@ -41,6 +42,23 @@ public sealed class WorkerTelemetry : IDisposable
         _meter.CreateObservableGauge("circuit_state", () => new Measurement<int>(CircuitStateValue(circuit.CircuitState), _lane),
             description: "Endpoint circuit: 0 closed, 1 half-open, 2 open");
         _meter.CreateObservableGauge("consumer_lag", ObserveLag, description: "End offset minus position, per assigned partition");
+        InitializeSeries(topology[options.Value.Lane]);
+    }
+
+    /// <summary>Every known series starts at 0, so rate() and alerts work before the first event.</summary>
+    private void InitializeSeries(LaneTopics lane)
+    {
+        _consumed.Add(0, _lane);
+        _delivered.Add(0, _lane);
+        foreach (var tier in lane.RetryTiers)
+        {
+            _retried.Add(0, _lane, new KeyValuePair<string, object?>("tier", DurationList.Format(tier.RetryDelay!.Value)));
+        }
+
+        foreach (var reason in new[] { DeadLetterReasons.Terminal4xx, DeadLetterReasons.RetriesExhausted, DeadLetterReasons.Poison })
+        {
+            _deadLettered.Add(0, _lane, new KeyValuePair<string, object?>("reason", reason));
+        }
     }
 
     public static int CircuitStateValue(CircuitState state) => state switch
