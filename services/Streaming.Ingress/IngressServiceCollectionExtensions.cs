@@ -1,5 +1,5 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.Options;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Streaming.Hosting;
 using Streaming.Ingress.Endpoints;
 using Streaming.Contracts;
@@ -14,9 +14,8 @@ public static class IngressServiceCollectionExtensions
     public static IServiceCollection AddIngress(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddKafkaTopology(configuration);
-        services.AddOptions<IngressOptions>().Bind(configuration).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<IngressOptions>, IngressOptionsValidator>();
-        services.TryAddTimeProvider();
+        services.AddValidatedOptions<IngressOptions>(configuration, o => o.Validate());
+        services.TryAddSingleton(TimeProvider.System);
         services.AddSingleton<AppSecretKey>();
         services.AddSingleton<ProducerPressure>();
         services.AddSingleton<IngressTelemetry>();
@@ -28,23 +27,6 @@ public static class IngressServiceCollectionExtensions
             LaneNames.All.Select(l => sp.GetRequiredService<Topology>()[l].Main.Name).ToArray()));
         services.AddHealthChecks().AddCheck<KafkaTopicsReadinessCheck>("kafka", tags: [OperationalEndpoints.ReadinessTag]);
         return services;
-    }
-
-    private static void TryAddTimeProvider(this IServiceCollection services)
-    {
-        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
-        {
-            services.AddSingleton(TimeProvider.System);
-        }
-    }
-
-    private sealed class IngressOptionsValidator : IValidateOptions<IngressOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, IngressOptions options)
-        {
-            var failures = options.Validate().ToArray();
-            return failures.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 
     /// <summary>On shutdown, gives records already accepted a bounded chance to reach the cluster.</summary>

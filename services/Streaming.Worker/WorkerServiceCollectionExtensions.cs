@@ -1,4 +1,5 @@
 using Confluent.Kafka;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -18,12 +19,8 @@ public static class WorkerServiceCollectionExtensions
     public static IServiceCollection AddWorker(this IServiceCollection services, IConfiguration configuration)
     {
         services.AddKafkaTopology(configuration);
-        services.AddOptions<WorkerOptions>().Bind(configuration).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<WorkerOptions>, WorkerOptionsValidator>();
-        if (services.All(d => d.ServiceType != typeof(TimeProvider)))
-        {
-            services.AddSingleton(TimeProvider.System);
-        }
+        services.AddValidatedOptions<WorkerOptions>(configuration, o => o.Validate());
+        services.TryAddSingleton(TimeProvider.System);
 
         services.AddSingleton(sp => new StandardWebhooks(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SigningSecret));
         services.AddSingleton<CircuitBreakerStateProvider>();
@@ -86,14 +83,5 @@ public static class WorkerServiceCollectionExtensions
         }))
         .SetErrorHandler((_, e) => logger.KafkaClient(e.Reason))
         .Build();
-    }
-
-    private sealed class WorkerOptionsValidator : IValidateOptions<WorkerOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, WorkerOptions options)
-        {
-            var failures = options.Validate().ToArray();
-            return failures.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
-        }
     }
 }

@@ -9,39 +9,22 @@ public static class KafkaServiceCollectionExtensions
     /// <summary>Binds <see cref="KafkaOptions"/> and <see cref="TopologyOptions"/> from the environment and validates them at start-up.</summary>
     public static IServiceCollection AddKafkaTopology(this IServiceCollection services, IConfiguration configuration)
     {
-        services.AddOptions<KafkaOptions>()
-            .Bind(configuration)
-            .ValidateOnStart();
-        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
-
-        services.AddOptions<TopologyOptions>().Bind(configuration).ValidateOnStart();
-        services.AddSingleton<IValidateOptions<TopologyOptions>, TopologyOptionsValidator>();
+        services.AddValidatedOptions<KafkaOptions>(configuration, o => o.Validate());
+        services.AddValidatedOptions<TopologyOptions>(configuration, ValidateTopology);
         services.AddSingleton(sp => sp.GetRequiredService<IOptions<TopologyOptions>>().Value.Build());
         return services;
     }
 
-    private sealed class KafkaOptionsValidator : IValidateOptions<KafkaOptions>
+    private static IEnumerable<string> ValidateTopology(TopologyOptions options)
     {
-        public ValidateOptionsResult Validate(string? name, KafkaOptions options)
+        try
         {
-            var failures = options.Validate().ToArray();
-            return failures.Length == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+            options.Build();
+            return [];
         }
-    }
-
-    private sealed class TopologyOptionsValidator : IValidateOptions<TopologyOptions>
-    {
-        public ValidateOptionsResult Validate(string? name, TopologyOptions options)
+        catch (ArgumentException e)
         {
-            try
-            {
-                options.Build();
-                return ValidateOptionsResult.Success;
-            }
-            catch (ArgumentException e)
-            {
-                return ValidateOptionsResult.Fail(e.Message);
-            }
+            return [e.Message];
         }
     }
 }

@@ -53,6 +53,22 @@ public sealed class ServiceProcess : IDisposable
         return service;
     }
 
+    /// <summary>The exit code, or null if it is still running after the timeout.</summary>
+    public async Task<int?> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cts = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cts.Token);
+            _process.WaitForExit(); // flushes the redirected output
+            return _process.ExitCode;
+        }
+        catch (OperationCanceledException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>SIGKILL: no drain, no commit, no goodbye to the group.</summary>
     public void Kill()
     {
