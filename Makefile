@@ -24,12 +24,12 @@ run:
 
 # Build output goes to stderr so the first stdout line stays the contract's.
 dev-broker:
-	@$(DOTNET) build services/Streaming.DevBroker -c $(CONFIG) --nologo -v q 1>&2
+	@$(DOTNET) build services/Streaming.DevBroker -c $(CONFIG) --nologo -v q -clp:NoSummary 1>&2
 	@exec $(DOTNET) services/Streaming.DevBroker/$(BIN)/Streaming.DevBroker.dll
 
 # Without KAFKA_BOOTSTRAP_SERVERS it talks to the broker of a running `make run`.
 ctl:
-	@$(DOTNET) build services/Streaming.Ctl -c $(CONFIG) --nologo -v q 1>&2
+	@$(DOTNET) build services/Streaming.Ctl -c $(CONFIG) --nologo -v q -clp:NoSummary 1>&2
 	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ] && [ -f artifacts/run/kafka.env ]; then set -a; . artifacts/run/kafka.env; set +a; fi; \
 	  $(DOTNET) services/Streaming.Ctl/$(BIN)/streamctl.dll $(ARGS)
 

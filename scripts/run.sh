@@ -21,12 +21,17 @@ export INGRESS_PORT=${INGRESS_PORT:-8080}
 export TOPIC_PREFIX=${TOPIC_PREFIX:-whatsapp}
 
 pids=()
+broker_pid=""
+stopping=""
+# Services first, so workers can commit and leave their group; the broker last.
 stop_all() {
   trap - INT TERM EXIT
+  stopping=1
   echo >&2
   echo "stopping..." >&2
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  for pid in "${pids[@]}"; do [ "$pid" = "$broker_pid" ] || kill -TERM "$pid" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do [ "$pid" = "$broker_pid" ] || wait "$pid" 2>/dev/null || true; done
+  [ -z "$broker_pid" ] || { kill -TERM "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; }
 }
 trap stop_all INT TERM EXIT
 
@@ -39,7 +44,8 @@ start() { # name, command...
 if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
   rm -f "$RUN/broker.out"
   ( exec dotnet "services/Streaming.DevBroker/$BIN/Streaming.DevBroker.dll" ) > "$RUN/broker.out" 2> >(sed -u 's/^/[broker] /' >&2) &
-  pids+=($!)
+  broker_pid=$!
+  pids+=("$broker_pid")
   for _ in $(seq 1 300); do
     line=$(head -n 1 "$RUN/broker.out" 2>/dev/null || true)
     [[ "$line" == KAFKA_BOOTSTRAP_SERVERS=* ]] && break
@@ -93,4 +99,4 @@ cat >&2 <<MSG
 MSG
 wait -n "${pids[@]}" || true
 rm -f "$RUN/kafka.env"
-echo "a process exited; stopping the rest" >&2
+[ -n "$stopping" ] || echo "a process exited; stopping the rest" >&2

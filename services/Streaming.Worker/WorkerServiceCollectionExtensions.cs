@@ -82,6 +82,13 @@ public static class WorkerServiceCollectionExtensions
             CompressionType = CompressionType.Lz4,
         }))
         .SetErrorHandler((_, e) => logger.KafkaClient(e.Reason))
+        .SetLogHandler((_, m) =>
+        {
+            if (m.Level <= SyslogLevel.Warning)
+            {
+                logger.KafkaClient(m.Message);
+            }
+        })
         .Build();
     }
 }

@@ -129,6 +129,13 @@ public sealed class LaneConsumer(
         .SetPartitionsRevokedHandler((c, partitions) => Release(c, partitions.Select(p => p.TopicPartition).ToArray(), commit: true))
         .SetPartitionsLostHandler((c, partitions) => Release(c, partitions.Select(p => p.TopicPartition).ToArray(), commit: false))
         .SetErrorHandler((_, e) => logger.KafkaClient(e.Reason))
+        .SetLogHandler((_, m) =>
+        {
+            if (m.Level <= SyslogLevel.Warning)
+            {
+                logger.KafkaClient(m.Message);
+            }
+        })
         .Build();
 
     /// <summary>A retry record that is not yet due: rewind to it and pause its partition until it is.</summary>
