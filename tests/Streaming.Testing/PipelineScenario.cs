@@ -112,6 +112,18 @@ public sealed class PipelineScenario : IAsyncDisposable
     public IReadOnlyList<ReadRecord> RetryRecords(Lane lane) =>
         TopicReader.ReadAll(Broker.BootstrapServers, Topology[lane].RetryTiers.Select(t => t.Name).ToArray());
 
+    /// <summary>How many records of the lane's main topic its consumer group has committed.</summary>
+    public long Committed(Lane lane)
+    {
+        using var consumer = new ConsumerBuilder<Ignore, Ignore>(new ConsumerConfig
+        {
+            BootstrapServers = Broker.BootstrapServers, GroupId = Topology.ConsumerGroup(lane), EnableAutoCommit = false,
+        }).Build();
+        var main = Topology[lane].Main;
+        var partitions = Enumerable.Range(0, main.Partitions).Select(p => new TopicPartition(main.Name, p));
+        return consumer.Committed(partitions, TimeSpan.FromSeconds(10)).Where(o => o.Offset.Value > 0).Sum(o => o.Offset.Value);
+    }
+
     /// <summary>Waits until every id is delivered or dead-lettered; returns the ids still missing (empty on success).</summary>
     public async Task<IReadOnlyCollection<string>> WaitSettledAsync(Lane lane, IReadOnlyCollection<string> ids, TimeSpan timeout)
     {

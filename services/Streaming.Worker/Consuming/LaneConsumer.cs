@@ -13,7 +13,7 @@ namespace Streaming.Worker.Consuming;
 /// The lane's consumer: one group member reading the main topic and every retry tier. The poll loop
 /// runs on its own thread and never waits on HTTP; deliveries run concurrently, bounded by
 /// WORKER_MAX_IN_FLIGHT. Partitions are paused, never slept on: a retry tier's partition until its
-/// head record is due, every partition while the endpoint's circuit is open or no slot is free.
+/// head record is due, every partition while the endpoint's circuit is open or no slot frees up.
 /// Offsets are stored only for settled events and committed on revocation and shutdown.
 /// </summary>
 public sealed class LaneConsumer(
@@ -27,6 +27,7 @@ public sealed class LaneConsumer(
     ILogger<LaneConsumer> logger) : BackgroundService
 {
     private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan SlotWait = TimeSpan.FromMilliseconds(200);
 
     private readonly WorkerOptions _options = options.Value;
     private readonly TimeSpan _breakDuration = TimeSpan.FromSeconds(options.Value.CircuitBreakSeconds);
@@ -37,6 +38,7 @@ public sealed class LaneConsumer(
     private readonly Dictionary<TopicPartition, DateTimeOffset> _dueAt = [];
     private readonly HashSet<TopicPartition> _paused = [];
     private bool _circuitWasOpen;
+    private bool _saturated;
     private DateTimeOffset _circuitOpenedAt;
     private long _lagUpdatedAt;
 
@@ -86,9 +88,14 @@ public sealed class LaneConsumer(
                     continue;
                 }
 
-                while (!_slots.Wait(TimeSpan.FromMilliseconds(100), stop))
+                if (!_slots.Wait(SlotWait, stop))
                 {
-                    StoreSettled(consumer);
+                    // Every slot stayed busy (slow endpoint, open circuit): give the record back and
+                    // pause, so the loop keeps polling and serves rebalances. Not paused for short waits:
+                    // a pause drops librdkafka's prefetched records, which would then be fetched again.
+                    consumer.Seek(record.TopicPartitionOffset);
+                    _saturated = true;
+                    continue;
                 }
 
                 Dispatch(record);
@@ -242,7 +249,8 @@ public sealed class LaneConsumer(
         // Polly only turns half-open when a call is attempted: after the break, let records in again
         // (at most WORKER_MAX_IN_FLIGHT, held in memory while the circuit stays open) so one can probe.
         var holdForCircuit = circuitOpen && now - _circuitOpenedAt < _breakDuration;
-        var saturated = _slots.CurrentCount == 0;
+        _saturated &= _slots.CurrentCount == 0;
+        var saturated = _saturated;
         foreach (var (tp, due) in _dueAt.ToArray())
         {
             if (due <= now || !_work.ContainsKey(tp))

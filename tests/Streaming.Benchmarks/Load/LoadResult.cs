@@ -1,0 +1,11 @@
+namespace Streaming.Benchmarks.Load;
+
+/// <summary>What one load run measured. Latencies in milliseconds; <see cref="Ok"/> counts 2xx answers only.</summary>
+public sealed record LoadResult(long Ok, long Failed, double Seconds, double P50, double P99, double P999, double Max, string Generator)
+{
+    /// <summary>2xx answers per second.</summary>
+    public double Rate => Seconds > 0 ? Ok / Seconds : 0;
+
+    /// <summary>Non-2xx answers, socket errors and timeouts.</summary>
+    public string FailedText => Failed == 0 ? "0" : Failed.ToString("#,0", System.Globalization.CultureInfo.InvariantCulture);
+}
