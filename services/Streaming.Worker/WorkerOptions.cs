@@ -55,6 +55,13 @@ public sealed class WorkerOptions
     [ConfigurationKeyName("WORKER_SESSION_TIMEOUT_MS")]
     public int SessionTimeoutMs { get; set; } = 15_000;
 
+    /// <summary>
+    /// How long a fetch may wait for data. Lower than librdkafka's 500 ms: a retry-tier partition that
+    /// falls due is fetched on the same broker connection, behind a fetch held on idle partitions.
+    /// </summary>
+    [ConfigurationKeyName("WORKER_FETCH_WAIT_MS")]
+    public int FetchWaitMs { get; set; } = 100;
+
     public Lane Lane => LaneNames.TryParse(LaneName, out var lane) ? lane : throw new InvalidOperationException("WORKER_LANE was not validated");
 
     public IEnumerable<string> Validate()
@@ -82,6 +89,11 @@ public sealed class WorkerOptions
         if (MaxInFlight is < 1 or > 10_000)
         {
             yield return "WORKER_MAX_IN_FLIGHT must be between 1 and 10000";
+        }
+
+        if (FetchWaitMs is < 1 or > 5000)
+        {
+            yield return "WORKER_FETCH_WAIT_MS must be between 1 and 5000";
         }
 
         if (DeliveryTimeoutMs < 100)

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Encodings.Web;
 using System.Text.Json;
 using Streaming.Benchmarks.Benchmarks;
 using Streaming.Benchmarks.Infrastructure;
@@ -37,7 +38,7 @@ if (unknown.Length > 0)
 
 var output = outIndex >= 0 ? Path.GetFullPath(args[outIndex + 1])
     : Path.Combine(Fixtures.RepositoryRoot, quick ? "artifacts/bench-quick" : "docs/benchmarks");
-var options = new BenchOptions(quick, output, names);
+var options = new BenchOptions(quick, output);
 Directory.CreateDirectory(output);
 
 var machine = MachineInfo.Collect(HttpLoad.Generator, KafkaBroker.ExpectedKind.ToString());
@@ -80,7 +81,7 @@ foreach (var benchmark in selected)
     Console.WriteLine(text);
     markdown.AppendLine(text);
     var json = report.ToJson(machine, options);
-    await File.WriteAllTextAsync(Path.Combine(output, $"{benchmark.Name}.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    await File.WriteAllTextAsync(Path.Combine(output, $"{benchmark.Name}.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n");
 }
 
 await File.WriteAllTextAsync(Path.Combine(output, "results.md"),

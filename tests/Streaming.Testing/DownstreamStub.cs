@@ -28,6 +28,7 @@ public sealed class DownstreamStub : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly StandardWebhooks _signer = new(SigningSecret);
     private readonly ConcurrentQueue<Receipt> _receipts = new();
+    private readonly ConcurrentDictionary<string, int> _attempts = new();
     private int _inFlight;
     private int _maxInFlight;
 
@@ -47,7 +48,7 @@ public sealed class DownstreamStub : IAsyncDisposable
     /// <summary>Event ids answered 2xx.</summary>
     public IReadOnlyCollection<string> Delivered => _receipts.Where(r => r.Answered is >= 200 and < 300).Select(r => r.EventId).ToHashSet();
 
-    public int Attempts(string eventId) => _receipts.Count(r => r.EventId == eventId);
+    public int Attempts(string eventId) => _attempts.GetValueOrDefault(eventId);
 
     public static async Task<DownstreamStub> StartAsync()
     {
@@ -77,7 +78,7 @@ public sealed class DownstreamStub : IAsyncDisposable
             var key = envelope.TryGetProperty("payload", out var p) && p.TryGetProperty("from", out var from) ? from.GetString()
                 : p.ValueKind == JsonValueKind.Object && p.TryGetProperty("recipient_id", out var r) ? r.GetString() : null;
             var receipt = new Receipt(lane, id, key, DateTimeOffset.UtcNow, valid, 0, envelope, request.Query["replica"].FirstOrDefault());
-            var attempt = Attempts(id) + 1;
+            var attempt = _attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
             var reply = valid ? Reply(receipt, attempt) : new StubReply(401);
             if (reply.Delay > TimeSpan.Zero)
             {

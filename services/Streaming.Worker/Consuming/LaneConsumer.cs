@@ -122,6 +122,7 @@ public sealed class LaneConsumer(
             EnableAutoCommit = true,
             AutoCommitIntervalMs = 1000,
             SessionTimeoutMs = _options.SessionTimeoutMs,
+            FetchWaitMaxMs = _options.FetchWaitMs,
             QueuedMaxMessagesKbytes = 16 * 1024,
         }))
         .SetPartitionsAssignedHandler((_, partitions) =>

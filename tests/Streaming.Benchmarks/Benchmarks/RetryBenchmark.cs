@@ -34,8 +34,8 @@ public sealed class RetryBenchmark : IBenchmark
     {
         // Low enough that the worker is never the bottleneck (each event takes 2.5 attempts on average):
         // lateness is then the tier mechanism's, not a queue's.
-        var rate = options.Quick ? 10 : 20;
-        var seconds = options.Quick ? 4 : 15;
+        var rate = options.Quick ? 10 : 50;
+        var seconds = options.Quick ? 4 : 12;
         var events = rate * seconds;
         await using var cluster = await BenchCluster.StartAsync(Delays, retryPartitions: RetryPartitions);
         await using var stub = await BenchStub.StartAsync();
@@ -104,41 +104,45 @@ public sealed class RetryBenchmark : IBenchmark
             report.Notes.Add($"Only {stub.Succeeded:#,0} of {events:#,0} retried events were delivered in time.");
         }
 
-        report.Notes.Add("Lateness is the second (third) attempt's arrival at the stub minus the not-before header of the tier record it came from, read back from Kafka. A tier partition is paused until its head record is due, then resumed; the poll loop checks every 100 ms.");
+        report.Notes.Add("Lateness is the second (third) attempt's arrival at the stub minus the not-before header of the tier record it came from, read back from Kafka. A tier partition is paused until its head record is due, then resumed; the poll loop checks every 100 ms. " +
+            "After the resume the partition waits for its broker's next fetch, and the embedded broker holds a fetch that finds no new data for the full fetch.wait.max.ms (500 ms): much of the lateness here is that.");
         report.Notes.Add("The circuit breaker is set not to open (CIRCUIT_FAILURE_RATIO=1, CIRCUIT_MIN_THROUGHPUT=1000000): with every first attempt failing it would pause consumption, which is its job but not what this measures.");
     }
 
     private static async Task MeasureBacklogAsync(BenchReport report, BenchOptions options)
     {
         var waiting = options.Size(100_000, 10_000);
-        var events = options.Size(20_000, 2_000);
-        var table = report.Table($"Main-lane delivery rate with events waiting in the retry tiers ({events:#,0} main-lane events, stub answers at once)",
-            new Column("waiting", "waiting in tiers", Format.Integer), new Column("retained", "still held by the broker", Format.Integer),
-            new Column("rate", "main lane ev/s", Format.Rate), new Column("ratio", "vs empty tiers", Format.Ratio), new Column("complete", "all delivered"));
-        double? baseline = null;
+        var events = options.Size(40_000, 2_000);
+        var table = report.Table($"Main-lane delivery rate with events waiting in the retry tiers ({events:#,0} main-lane events per run, stub answers at once)",
+            new Column("run", "run", Format.Integer), new Column("waiting", "waiting in tiers", Format.Integer), new Column("retained", "still held by the broker", Format.Integer),
+            new Column("rate", "main lane ev/s", Format.Rate), new Column("complete", "all delivered"));
+        var rates = new Dictionary<int, List<double>> { [0] = [], [waiting] = [] };
         await using var stub = await BenchStub.StartAsync();
-        foreach (var backlog in new[] { 0, waiting })
-        {
-            await using var cluster = await BenchCluster.StartAsync(Delays, retryPartitions: RetryPartitions);
-            var retained = 0L;
-            if (backlog > 0)
-            {
-                retained = ProduceWaiting(cluster, Lane.Messages, backlog, "b5wait");
-            }
 
-            var result = await WorkerRun.MeasureAsync(cluster, stub, Lane.Messages, events, options.Seconds(6, 2), $"b5main{backlog}", WorkerSettings);
-            baseline ??= result.Rate;
-            table.Add(("waiting", backlog), ("retained", backlog > 0 ? retained : null), ("rate", result.Rate), ("ratio", result.Rate / baseline),
-                ("complete", result.CompleteText));
-            if (backlog > 0)
-            {
-                report.Headlines.Add($"main lane with {backlog:#,0} events waiting in the tiers: {result.Rate / baseline:0.00}× the rate with empty tiers");
-            }
+        // Alternating runs: the rate of one short run varies a lot on this machine, so each case runs twice.
+        int[] order = options.Quick ? [0, waiting] : [0, waiting, 0, waiting];
+        for (var run = 0; run < order.Length; run++)
+        {
+            var backlog = order[run];
+            await using var cluster = await BenchCluster.StartAsync(Delays, retryPartitions: RetryPartitions);
+            var retained = backlog > 0 ? ProduceWaiting(cluster, Lane.Messages, backlog, "b5wait") : 0;
+            var result = await WorkerRun.MeasureAsync(cluster, stub, Lane.Messages, events, options.Seconds(6, 2), $"b5main{run}", WorkerSettings);
+            rates[backlog].Add(result.Rate);
+            table.Add(("run", run + 1), ("waiting", backlog), ("retained", backlog > 0 ? retained : null), ("rate", result.Rate), ("complete", result.CompleteText));
         }
 
+        var empty = Median(rates[0]);
+        var full = Median(rates[waiting]);
+        report.Headlines.Add($"main lane with {waiting:#,0} events waiting in the tiers: {full:#,0} ev/s vs {empty:#,0} ev/s with empty tiers (medians), ratio {full / empty:0.00}");
         report.Notes.Add($"The waiting events are written straight into the two tier topics ({RetryPartitions} partitions each) with the headers the worker's router writes and a not-before 30 min ahead, so none falls due during the run; writing them through failed deliveries would take minutes on this machine.");
-        report.Notes.Add("The main-lane backlog is delivered with a window of 6 s after the first delivery (as in benchmark 4); the rate is between the 10th and 90th percentile delivery.");
-        report.Notes.Add("'still held by the broker' counts the records the embedded cluster kept (it drops the oldest beyond ~5 MiB / 100k batches per partition); if it is below 'waiting', fewer events than intended were waiting.");
+        report.Notes.Add("Each run starts a fresh cluster and worker; the main-lane backlog is delivered with a window of 6 s after the first delivery (as in benchmark 4); the rate is between the 10th and 90th percentile delivery, so a run measures only a few seconds and varies from run to run.");
+        report.Notes.Add("'still held by the broker' counts the records the embedded cluster kept (it drops the oldest beyond ~5 MiB / 100k batches per partition); if it is below 'waiting in tiers', fewer events than intended were waiting.");
+    }
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Where(double.IsFinite).Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     /// <summary>Writes <paramref name="count"/> records due in 30 minutes into the lane's tiers; returns how many the broker holds.</summary>

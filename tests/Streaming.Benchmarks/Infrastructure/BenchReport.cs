@@ -18,9 +18,6 @@ public sealed class BenchReport(string name, string title)
 
     public List<string> Notes { get; } = [];
 
-    /// <summary>Anything else worth keeping in the JSON (settings, raw counters).</summary>
-    public JsonObject Extra { get; } = [];
-
     public string? Error { get; set; }
 
     public TimeSpan Duration { get; set; }
@@ -76,7 +73,6 @@ public sealed class BenchReport(string name, string title)
         ["headlines"] = new JsonArray(Headlines.Select(h => (JsonNode?)JsonValue.Create(h)).ToArray()),
         ["notes"] = new JsonArray(Notes.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray()),
         ["tables"] = new JsonArray(Tables.Select(t => (JsonNode?)TableJson(t)).ToArray()),
-        ["extra"] = Extra.DeepClone(),
     };
 
     private static JsonObject TableJson(ResultTable table) => new()

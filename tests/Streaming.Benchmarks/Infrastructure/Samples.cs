@@ -68,15 +68,4 @@ public sealed class Samples
             }
         }
     }
-
-    public double Mean
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _values.Count == 0 ? double.NaN : _values.Average();
-            }
-        }
-    }
 }

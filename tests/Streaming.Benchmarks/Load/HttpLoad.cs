@@ -9,7 +9,7 @@ namespace Streaming.Benchmarks.Load;
 /// </summary>
 public static class HttpLoad
 {
-    public static string Generator => Wrk.IsAvailable ? "wrk 4.1 (1 thread, separate process)" : "in-process .NET HttpClient (wrk not found)";
+    public static string Generator => Wrk.IsAvailable ? "wrk (1 thread, separate process)" : "in-process .NET HttpClient (wrk not found)";
 
     /// <summary>Closed loop: <paramref name="connections"/> connections, each sending the next body as soon as the last answer came.</summary>
     public static Task<LoadResult> ClosedLoopAsync(Uri url, IReadOnlyList<SignedWebhook> bodies, int connections, TimeSpan duration) =>

@@ -5,7 +5,4 @@ public sealed record LoadResult(long Ok, long Failed, double Seconds, double P50
 {
     /// <summary>2xx answers per second.</summary>
     public double Rate => Seconds > 0 ? Ok / Seconds : 0;
-
-    /// <summary>Non-2xx answers, socket errors and timeouts.</summary>
-    public string FailedText => Failed == 0 ? "0" : Failed.ToString("#,0", System.Globalization.CultureInfo.InvariantCulture);
 }
