@@ -87,7 +87,8 @@ public sealed class EmbeddedKafkaTests : IDisposable
     {
         _cluster.CreateTopic("outage", 1, 3);
         using var producer = Producer(timeoutMs: 1000);
-        await producer.ProduceAsync("outage", new Message<string, string> { Key = "k", Value = "before" });
+        // Warm-up: a fresh topic's metadata may take longer than the short timeout on a loaded machine.
+        await Poll.UntilAsync(() => TryProduceAsync(producer, "before"), s => s == PersistenceStatus.Persisted, TimeSpan.FromSeconds(30), "the warm-up produce");
 
         _cluster.SetAllBrokersDown();
         var e = await Assert.ThrowsAsync<ProduceException<string, string>>(() =>
@@ -95,18 +96,20 @@ public sealed class EmbeddedKafkaTests : IDisposable
         Assert.Equal(ErrorCode.Local_MsgTimedOut, e.Error.Code);
 
         _cluster.SetAllBrokersUp();
-        var ok = await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                return (await producer.ProduceAsync("outage", new Message<string, string> { Key = "k", Value = "after" })).Status;
-            }
-            catch (ProduceException<string, string>)
-            {
-                return PersistenceStatus.NotPersisted;
-            }
-        }, s => s == PersistenceStatus.Persisted, TimeSpan.FromSeconds(30), "produce to succeed after recovery");
+        var ok = await Poll.UntilAsync(() => TryProduceAsync(producer, "after"), s => s == PersistenceStatus.Persisted, TimeSpan.FromSeconds(30), "produce to succeed after recovery");
         Assert.Equal(PersistenceStatus.Persisted, ok);
+    }
+
+    private static async Task<PersistenceStatus> TryProduceAsync(IProducer<string, string> producer, string value)
+    {
+        try
+        {
+            return (await producer.ProduceAsync("outage", new Message<string, string> { Key = "k", Value = value })).Status;
+        }
+        catch (ProduceException<string, string>)
+        {
+            return PersistenceStatus.NotPersisted;
+        }
     }
 
     [Fact]
