@@ -1,4 +1,4 @@
-# The operator contract: see README.md and ../shared/design.md. Everything installs what it needs itself.
+# The operator contract: see README.md and docs/design.md. Everything installs what it needs itself.
 SHELL := /bin/bash
 CONFIG ?= Release
 DOTNET ?= dotnet

@@ -76,7 +76,7 @@ if [ -f "services/Streaming.Worker/$BIN/Streaming.Worker.dll" ]; then
 fi
 
 sample="$RUN/sample-webhook.json"
-cp "../shared/fixtures/whatsapp/mixed-batch.json" "$sample" 2>/dev/null || cp tests/fixtures/whatsapp/batched-entries.json "$sample"
+cp tests/fixtures/whatsapp/mixed-batch.json "$sample"
 signature="sha256=$(openssl dgst -sha256 -hmac "$WHATSAPP_APP_SECRET" -hex < "$sample" | awk '{print $NF}')"
 for _ in $(seq 1 300); do
   curl -fsS "http://127.0.0.1:$INGRESS_PORT/readyz" >/dev/null 2>&1 && break

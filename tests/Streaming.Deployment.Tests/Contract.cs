@@ -1,6 +1,6 @@
 namespace Streaming.Deployment.Tests;
 
-/// <summary>The operator contract's names (../shared/design.md and the issue): what deployments may use.</summary>
+/// <summary>The operator contract's names (docs/design.md and the issues): what deployments may use.</summary>
 public static class Contract
 {
     public static readonly IReadOnlyList<string> KafkaVariables =

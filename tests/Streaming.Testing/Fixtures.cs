@@ -1,28 +1,17 @@
 namespace Streaming.Testing;
 
-/// <summary>Webhook bodies: the team's shared fixtures (../shared/fixtures/whatsapp) and the project's own (tests/fixtures/whatsapp).</summary>
+/// <summary>Webhook bodies in Meta's format, kept in the repository (tests/fixtures/whatsapp) so a plain clone tests itself.</summary>
 public static class Fixtures
 {
     public static string RepositoryRoot { get; } = FindRepositoryRoot();
 
-    public static string SharedDirectory => Path.GetFullPath(Path.Combine(RepositoryRoot, "..", "shared", "fixtures", "whatsapp"));
+    public static string Folder => Path.Combine(RepositoryRoot, "tests", "fixtures", "whatsapp");
 
-    public static string OwnDirectory => Path.Combine(RepositoryRoot, "tests", "fixtures", "whatsapp");
+    /// <summary>Every fixture by file name.</summary>
+    public static IReadOnlyDictionary<string, byte[]> All() =>
+        Directory.EnumerateFiles(Folder, "*.json").ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
 
-    /// <summary>Every fixture by file name; the shared folder must exist (CI clones it beside the repo).</summary>
-    public static IReadOnlyDictionary<string, byte[]> All()
-    {
-        if (!Directory.Exists(SharedDirectory))
-        {
-            throw new DirectoryNotFoundException($"the shared fixtures are missing: {SharedDirectory}");
-        }
-
-        return Directory.EnumerateFiles(SharedDirectory, "*.json")
-            .Concat(Directory.EnumerateFiles(OwnDirectory, "*.json"))
-            .ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
-    }
-
-    public static byte[] Get(string name) => All()[name];
+    public static byte[] Get(string name) => File.ReadAllBytes(Path.Combine(Folder, name));
 
     private static string FindRepositoryRoot()
     {
