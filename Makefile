@@ -27,11 +27,10 @@ dev-broker:
 	@$(DOTNET) build services/Streaming.DevBroker -c $(CONFIG) --nologo -v q -clp:NoSummary 1>&2
 	@exec $(DOTNET) services/Streaming.DevBroker/$(BIN)/Streaming.DevBroker.dll
 
-# Without KAFKA_BOOTSTRAP_SERVERS it talks to the broker of a running `make run`.
+# Without KAFKA_BOOTSTRAP_SERVERS it talks to the broker of a running `make run`. Builds only when
+# a source is newer than streamctl.dll, and quietly (scripts/ctl.sh).
 ctl:
-	@$(DOTNET) build services/Streaming.Ctl -c $(CONFIG) --nologo -v q -clp:NoSummary 1>&2
-	@if [ -z "$$KAFKA_BOOTSTRAP_SERVERS" ] && [ -f artifacts/run/kafka.env ]; then set -a; . artifacts/run/kafka.env; set +a; fi; \
-	  $(DOTNET) services/Streaming.Ctl/$(BIN)/streamctl.dll $(ARGS)
+	@CONFIG=$(CONFIG) scripts/ctl.sh $(ARGS)
 
 bench:
 	@scripts/bench.sh

@@ -6,7 +6,7 @@ namespace Streaming.DevBroker;
 /// <summary>
 /// The delivery endpoint of `make run` when no *_DELIVERY_URL is set: checks each delivery's Standard
 /// Webhooks signature and logs it. SINK_FAIL_STATUS (e.g. 503 or 404) makes it fail every delivery,
-/// to watch retries and dead letters.
+/// to watch retries and dead letters. `make run` waits for its /readyz like the services'.
 /// </summary>
 internal static class LocalSink
 {
@@ -27,6 +27,9 @@ internal static class LocalSink
 
         var signer = new StandardWebhooks(secret!);
         var failStatus = int.TryParse(app.Configuration["SINK_FAIL_STATUS"], out var s) ? s : 0;
+        // Ready as soon as it listens: it has no dependency to wait for.
+        app.MapGet("/healthz", () => Results.Text("Healthy"));
+        app.MapGet("/readyz", () => Results.Text("Healthy"));
         app.MapPost("/{lane}", async (string lane, HttpRequest request) =>
         {
             using var body = new MemoryStream();
