@@ -1,4 +1,3 @@
-using System.Diagnostics.Metrics;
 using System.Net;
 using System.Text;
 using Confluent.Kafka;
@@ -79,17 +78,7 @@ public sealed class ImplicitAcknowledgementTests(ITestOutputHelper output)
         await using var services = WorkerServices(scenario);
         var router = services.GetRequiredService<FailureRouter>();
         var failure = new Worker.Delivery.DeliveryResult(Worker.Delivery.DeliveryOutcome.Retryable, 503, "endpoint down");
-        long unverified = 0;
-        using var listener = new MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == Worker.Telemetry.WorkerTelemetry.Name && instrument.Name == "unverified_acks_total")
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref unverified, value));
-        listener.Start();
+        using var counters = new CounterListener((Worker.Telemetry.WorkerTelemetry.Name, "unverified_acks_total"));
 
         await router.RetryOrExhaustAsync(Record(lane.Main.Name, 0, "implicit.warm-up"), Fresh(lane), "implicit.warm-up", failure, CancellationToken.None);
         var leader = LeaderOf(scenario.Broker, tier, "implicit.warm-up");
@@ -105,7 +94,7 @@ public sealed class ImplicitAcknowledgementTests(ITestOutputHelper output)
         output.WriteLine($"on {tier}: {string.Join(", ", onTier)}");
         Assert.Contains("implicit.first", onTier);
         Assert.Contains("implicit.second", onTier);
-        Assert.Equal(1, Interlocked.Read(ref unverified));
+        Assert.Equal(1, counters[Worker.Telemetry.WorkerTelemetry.Name, "unverified_acks_total"]);
     }
 
     private static ServiceProvider WorkerServices(PipelineScenario scenario)
