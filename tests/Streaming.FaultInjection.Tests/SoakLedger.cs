@@ -16,6 +16,7 @@ public static class SoakLedger
 {
     public const string DirectoryVariable = "SOAK_LEDGER_DIR";
     public const string RunsVariable = "SOAK_RUNS";
+    public const string FirstRunVariable = "SOAK_FIRST_RUN";
 
     private static readonly object Gate = new();
     private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
@@ -23,8 +24,11 @@ public static class SoakLedger
     /// <summary>How many times each scenario theory runs: 1 in CI, SOAK_RUNS in the soak.</summary>
     public static int Runs => int.TryParse(Environment.GetEnvironmentVariable(RunsVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
 
-    /// <summary>The theory data of every fault scenario: run numbers 1..Runs.</summary>
-    public static IEnumerable<object[]> RunNumbers => Enumerable.Range(1, Runs).Select(i => new object[] { i });
+    /// <summary>The soak runs scenarios in blocks; this numbers a block's runs on from the previous ones.</summary>
+    public static int FirstRun => int.TryParse(Environment.GetEnvironmentVariable(FirstRunVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : 1;
+
+    /// <summary>The theory data of every fault scenario: run numbers FirstRun..FirstRun+Runs-1 (just 1 in make test).</summary>
+    public static IEnumerable<object[]> RunNumbers => Enumerable.Range(FirstRun, Runs).Select(i => new object[] { i });
 
     /// <summary>A column of the table: its header and how it sums up one scenario's runs.</summary>
     public sealed record Column(string Header, Func<IReadOnlyList<SoakRun>, string> Value);
