@@ -23,7 +23,8 @@ namespace Streaming.FaultInjection.Tests;
 /// </summary>
 public sealed class ImplicitAcknowledgementTests(ITestOutputHelper output)
 {
-    private static readonly TimeSpan HeldReply = TimeSpan.FromMilliseconds(1500);
+    // Long enough that R2 leaves before R1's reply even on a loaded machine.
+    private static readonly TimeSpan HeldReply = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(60);
 
     [EmbeddedKafkaFact]
@@ -34,7 +35,7 @@ public sealed class ImplicitAcknowledgementTests(ITestOutputHelper output)
         var topology = broker.Topology();
         await broker.ProvisionAsync(topology);
         var topic = topology[Lane.Messages].Main.Name;
-        await using var ingress = await IngressHost.StartAsync(broker, ("INGRESS_PRODUCE_BUDGET_MS", "15000"), ("INGRESS_LINGER_MS", "0"));
+        await using var ingress = await IngressHost.StartAsync(broker, ("INGRESS_PRODUCE_BUDGET_MS", "20000"), ("INGRESS_LINGER_MS", "0"));
 
         // Index 0, 13 and 26 share the sender, so the key and the partition: warm-up, R1, R2.
         var warmUp = Webhooks.Batch("implicit", 0, messages: 1, statuses: 0);
