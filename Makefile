@@ -4,7 +4,7 @@ CONFIG ?= Release
 DOTNET ?= dotnet
 BIN = bin/$(CONFIG)/net10.0
 
-.PHONY: help build test run dev-broker ctl bench tools clean
+.PHONY: help build test soak run dev-broker ctl bench tools clean
 
 help:
 	@echo "make run          the whole pipeline on the embedded Kafka (or KAFKA_BOOTSTRAP_SERVERS)"
@@ -12,6 +12,7 @@ help:
 	@echo "make dev-broker   the embedded Kafka alone; first stdout line is KAFKA_BOOTSTRAP_SERVERS=..."
 	@echo "make ctl ARGS=..  streamctl: topics, lag, dlq list/show/replay"
 	@echo "make bench        the benchmarks (prints a table, never fails on a number)"
+	@echo "make soak         every fault scenario SOAK_RUNS times (20) + FUZZ_REQUESTS fuzzed webhooks (10000); not in make test"
 
 build:
 	$(DOTNET) build Streaming.sln -c $(CONFIG) --nologo -v q
@@ -34,6 +35,10 @@ ctl:
 
 bench:
 	@scripts/bench.sh
+
+# Not part of `make test`: SOAK_RUNS (20), FUZZ_REQUESTS (10000), SOAK_MAX_MINUTES (240), SOAK_BLOCK (5).
+soak:
+	@scripts/soak.sh
 
 tools:
 	@scripts/install-tools.sh

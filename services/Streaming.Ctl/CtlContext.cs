@@ -3,6 +3,7 @@ using Microsoft.Extensions.Configuration;
 using Spectre.Console;
 using Streaming.Contracts;
 using Streaming.Kafka;
+using Streaming.Kafka.Clients;
 
 namespace Streaming.Ctl;
 
@@ -31,6 +32,7 @@ public sealed class CtlContext
 
         Out = stdout;
         Error = stderr;
+        Clients = new KafkaClientFactory(Kafka, new StderrLogger(stderr));
         Console = AnsiConsole.Create(new AnsiConsoleSettings
         {
             Out = new AnsiConsoleOutput(stdout),
@@ -41,6 +43,9 @@ public sealed class CtlContext
     }
 
     public KafkaOptions Kafka { get; }
+
+    /// <summary>Builds every Kafka client of a command: the connection settings and the stderr logging.</summary>
+    public KafkaClientFactory Clients { get; }
 
     public Topology Topology { get; }
 
@@ -54,7 +59,7 @@ public sealed class CtlContext
     public static Lane ParseLane(string? name) =>
         LaneNames.TryParse(name, out var lane) ? lane : throw new CtlException($"unknown lane '{name}': use {LaneNames.Messages} or {LaneNames.Statuses}");
 
-    public IAdminClient Admin() => new AdminClientBuilder(Kafka.Apply(new AdminClientConfig())).Build();
+    public IAdminClient Admin() => Clients.Admin().Build();
 
     /// <summary>Fails fast, naming the address, when the cluster does not answer.</summary>
     public Metadata Reach(IAdminClient admin)
@@ -70,12 +75,12 @@ public sealed class CtlContext
     }
 
     public IConsumer<string?, byte[]> Reader(string groupId = "streamctl-reader") =>
-        new ConsumerBuilder<string?, byte[]>(Kafka.Apply(new ConsumerConfig
+        Clients.Consumer<string?, byte[]>(new ConsumerConfig
         {
             GroupId = groupId,
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             EnablePartitionEof = true,
-        })).Build();
+        }).Build();
 }

@@ -7,6 +7,7 @@ using Polly.CircuitBreaker;
 using Streaming.Contracts;
 using Streaming.Hosting;
 using Streaming.Kafka;
+using Streaming.Kafka.Clients;
 using Streaming.Worker.Consuming;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Processing;
@@ -67,10 +68,8 @@ public static class WorkerServiceCollectionExtensions
 
     private static IProducer<string?, byte[]> CreateProducer(IServiceProvider services)
     {
-        var kafka = services.GetRequiredService<IOptions<KafkaOptions>>().Value;
         var lane = services.GetRequiredService<IOptions<WorkerOptions>>().Value.LaneName;
-        var logger = services.GetRequiredService<ILogger<FailureRouter>>();
-        return new ProducerBuilder<string?, byte[]>(kafka.Apply(new ProducerConfig
+        return services.GetRequiredService<KafkaClientFactory>().Producer<string?, byte[]>(new ProducerConfig
         {
             ClientId = $"whatsapp-{lane}-worker",
             EnableIdempotence = true,
@@ -80,15 +79,6 @@ public static class WorkerServiceCollectionExtensions
             // A move that cannot land in this long is tried again by the router.
             MessageTimeoutMs = 30_000,
             CompressionType = CompressionType.Lz4,
-        }))
-        .SetErrorHandler((_, e) => logger.KafkaClient(e.Reason))
-        .SetLogHandler((_, m) =>
-        {
-            if (m.Level <= SyslogLevel.Warning)
-            {
-                logger.KafkaClient(m.Message);
-            }
-        })
-        .Build();
+        }).Build();
     }
 }

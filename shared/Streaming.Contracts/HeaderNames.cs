@@ -16,6 +16,9 @@ public static class HeaderNames
     public const string NotBefore = "not-before";
     public const string OriginTopic = "origin-topic";
 
+    // Added when a record is dead-lettered: lets tools filter dead letters by reason without parsing the value.
+    public const string DlqReason = "dlq-reason";
+
     // Added by streamctl when a dead letter is replayed.
     public const string ReplayedFrom = "replayed-from";
 }

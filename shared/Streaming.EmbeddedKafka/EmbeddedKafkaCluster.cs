@@ -111,6 +111,37 @@ public sealed class EmbeddedKafkaCluster : IDisposable
         });
     }
 
+    /// <summary>
+    /// The next requests of this type served by one broker answer these errors, each reply held back by
+    /// its delay (0 ms and NoError for a delayed success). The request is handled at once (an errored
+    /// Produce appends nothing) and only its reply waits; replies on a connection leave in order, so later
+    /// requests on it are processed (and appended) while their replies queue behind the delayed one.
+    /// Broker errors take precedence over the cluster-wide ones of <see cref="PushRequestErrors"/>.
+    /// </summary>
+    public void PushBrokerRequestErrors(int brokerId, KafkaApiKey api, params (ErrorCode Error, TimeSpan Delay)[] replies)
+    {
+        if (OperatingSystem.IsMacOS() && RuntimeInformation.ProcessArchitecture == Architecture.Arm64)
+        {
+            // Apple's arm64 ABI passes C varargs on the stack, not in registers: the fixed binding would be wrong.
+            throw new PlatformNotSupportedException("broker request errors with delays need x86-64 or Linux arm64");
+        }
+
+        foreach (var (error, delay) in replies)
+        {
+            var err = Call(() => NativeMock.rd_kafka_mock_broker_push_request_error_rtts(
+                _cluster, brokerId, (short)api, 1, (int)error, (int)delay.TotalMilliseconds));
+            ThrowOnError(err, $"push a {api} error on broker {brokerId}");
+        }
+    }
+
+    /// <summary>How many of the errors pushed on this broker for this request type are still waiting for a request.</summary>
+    public int PendingBrokerRequestErrors(int brokerId, KafkaApiKey api)
+    {
+        var count = UIntPtr.Zero;
+        ThrowOnError(Call(() => NativeMock.rd_kafka_mock_broker_error_stack_cnt(_cluster, brokerId, (short)api, out count)), $"count broker {brokerId}'s {api} errors");
+        return (int)count;
+    }
+
     public void ClearRequestErrors(KafkaApiKey api) => Call(() =>
     {
         NativeMock.rd_kafka_mock_clear_request_errors(_cluster, (short)api);

@@ -94,4 +94,18 @@ internal static partial class NativeMock
 
     [LibraryImport(Lib)]
     internal static partial void rd_kafka_mock_clear_request_errors(IntPtr mcluster, short apiKey);
+
+    /// <summary>
+    /// C: <c>rd_kafka_resp_err_t rd_kafka_mock_broker_push_request_error_rtts(rd_kafka_mock_cluster_t *mcluster,
+    /// int32_t broker_id, int16_t ApiKey, size_t cnt, ...)</c> where ... is cnt pairs of
+    /// (rd_kafka_resp_err_t err, int rtt_ms). .NET cannot call C varargs on Unix, so this binds the
+    /// one-pair form with fixed parameters: on x86-64 System V and Linux AArch64 the integer varargs travel
+    /// in the same registers as named ones (not so on Apple's arm64 ABI; see the guard in the caller).
+    /// </summary>
+    [LibraryImport(Lib)]
+    internal static partial int rd_kafka_mock_broker_push_request_error_rtts(IntPtr mcluster, int brokerId, short apiKey, UIntPtr count, int error, int rttMs);
+
+    /// <summary>C: <c>rd_kafka_mock_broker_error_stack_cnt(mcluster, broker_id, ApiKey, size_t *cntp)</c>.</summary>
+    [LibraryImport(Lib)]
+    internal static partial int rd_kafka_mock_broker_error_stack_cnt(IntPtr mcluster, int brokerId, short apiKey, out UIntPtr count);
 }

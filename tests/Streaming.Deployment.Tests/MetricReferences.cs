@@ -19,6 +19,7 @@ public static partial class MetricReferences
         "whatsapp_ingress_events_total",
         "whatsapp_ingress_signature_failures_total",
         "whatsapp_ingress_unavailable_total",
+        "whatsapp_ingress_unverified_acks_total",
         "whatsapp_ingress_shed_total",
         "whatsapp_ingress_rejected_total",
         "whatsapp_ingress_producer_inflight_bytes",
@@ -30,6 +31,7 @@ public static partial class MetricReferences
         "whatsapp_worker_in_flight",
         "whatsapp_worker_consumer_lag",
         "whatsapp_worker_circuit_state",
+        "whatsapp_worker_unverified_acks_total",
     };
 
     /// <summary>Histograms: queried only as their _bucket, _sum and _count series.</summary>

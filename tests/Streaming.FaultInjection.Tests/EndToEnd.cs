@@ -42,7 +42,8 @@ public static class EndToEnd
                     throw new InvalidOperationException($"webhook {i} answered {(int)response.StatusCode}: only 200 or 503 are expected");
                 }
 
-                ledger.Answered(response.StatusCode == HttpStatusCode.OK, built.EventIds);
+                var stored = response.StatusCode == HttpStatusCode.OK;
+                ledger.Answered(stored, built.EventIds, stored ? null : await response.Content.ReadAsStringAsync());
             }
         }
 

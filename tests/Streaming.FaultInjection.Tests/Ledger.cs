@@ -6,11 +6,13 @@ namespace Streaming.FaultInjection.Tests;
 
 /// <summary>
 /// The no-loss ledger: every event id the ingress answered 200 for must end up delivered (2xx at the
-/// endpoint) or dead-lettered. Duplicates are allowed (at-least-once) and counted.
+/// endpoint) or dead-lettered. Duplicates are allowed (at-least-once) and counted. It also books why
+/// each 503 was given, so the end-of-scenario check can match unverified acknowledgements to their 503s.
 /// </summary>
 public sealed class Ledger
 {
     private readonly ConcurrentDictionary<string, byte> _accepted = new();
+    private readonly ConcurrentDictionary<string, int> _refusals = new();
     private int _refused;
 
     public int Accepted => _accepted.Count;
@@ -19,11 +21,16 @@ public sealed class Ledger
 
     public IReadOnlyCollection<string> AcceptedIds => _accepted.Keys.ToArray();
 
-    public void Answered(bool stored, IEnumerable<string> eventIds)
+    /// <summary>503s by the outcome the ingress named in its answer ("Unverified", "TimedOut", ...).</summary>
+    public IReadOnlyDictionary<string, int> RefusalsByOutcome => _refusals;
+
+    /// <param name="refusal">For a 503: the answer's text, "not stored (Outcome); retry later".</param>
+    public void Answered(bool stored, IEnumerable<string> eventIds, string? refusal = null)
     {
         if (!stored)
         {
             Interlocked.Increment(ref _refused);
+            _refusals.AddOrUpdate(OutcomeOf(refusal), 1, (_, n) => n + 1);
             return;
         }
 
@@ -39,7 +46,16 @@ public sealed class Ledger
         var dead = deadLetters.Select(d => d.EventId).OfType<string>().ToHashSet();
         var missing = _accepted.Keys.Where(id => !delivered.Contains(id) && !dead.Contains(id)).ToArray();
         var duplicates = stub.Receipts.Where(r => r.Answered is >= 200 and < 300).GroupBy(r => r.EventId).Sum(g => g.Count() - 1);
-        return new LedgerResult(Accepted, Refused, delivered.Count(_accepted.ContainsKey), dead.Count(_accepted.ContainsKey), duplicates, missing);
+        return new LedgerResult
+        {
+            Accepted = Accepted,
+            Refused = Refused,
+            UnverifiedRefusals = _refusals.GetValueOrDefault(nameof(Streaming.Ingress.Publishing.PublishOutcome.Unverified)),
+            Delivered = delivered.Count(_accepted.ContainsKey),
+            DeadLettered = dead.Count(_accepted.ContainsKey),
+            Duplicates = duplicates,
+            Missing = missing,
+        };
     }
 
     /// <summary>Polls until nothing accepted is missing, or the deadline passes.</summary>
@@ -57,11 +73,48 @@ public sealed class Ledger
             await Task.Delay(250);
         }
     }
+
+    private static string OutcomeOf(string? answer)
+    {
+        const string prefix = "not stored (";
+        if (answer is null || !answer.StartsWith(prefix, StringComparison.Ordinal) || answer.IndexOf(')', prefix.Length) is var end && end < 0)
+        {
+            return "unknown";
+        }
+
+        return answer[prefix.Length..end];
+    }
 }
 
-public sealed record LedgerResult(int Accepted, int Refused, int Delivered, int DeadLettered, int Duplicates, IReadOnlyCollection<string> Missing)
+/// <summary>
+/// One scenario run's books. A new column is a new property here plus one line in
+/// <see cref="SoakLedger.Columns"/>; the JSON lines and the soak table pick it up from there.
+/// </summary>
+public sealed record LedgerResult
 {
+    public int Accepted { get; init; }
+
+    public int Refused { get; init; }
+
+    /// <summary>503s whose answer named an unverified acknowledgement (client side).</summary>
+    public int UnverifiedRefusals { get; init; }
+
+    public int Delivered { get; init; }
+
+    public int DeadLettered { get; init; }
+
+    public int Duplicates { get; init; }
+
+    public IReadOnlyCollection<string> Missing { get; init; } = [];
+
+    /// <summary>The ingress's count of unverified acknowledgements that decided a webhook's answer (whatsapp_ingress_unverified_acks_total).</summary>
+    public long UnverifiedAcks { get; init; }
+
+    /// <summary>Worker moves reported persisted without an offset and produced again (whatsapp_worker_unverified_acks_total, in-process workers).</summary>
+    public long UnverifiedMoves { get; init; }
+
     public override string ToString() =>
-        $"accepted {Accepted}, refused (503) {Refused}, delivered {Delivered}, dead-lettered {DeadLettered}, duplicates {Duplicates}, missing {Missing.Count}"
+        $"accepted {Accepted}, refused (503) {Refused} ({UnverifiedRefusals} unverified), delivered {Delivered}, dead-lettered {DeadLettered}, "
+        + $"duplicates {Duplicates}, missing {Missing.Count}, unverified acks: ingress {UnverifiedAcks}, worker moves {UnverifiedMoves}"
         + (Missing.Count > 0 ? $" (e.g. {string.Join(", ", Missing.Take(5))})" : "");
 }

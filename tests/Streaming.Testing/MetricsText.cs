@@ -18,4 +18,9 @@ public static class MetricsText
 
         return 0;
     }
+
+    /// <summary>The sum of every series of one metric, whatever its labels (0 when it has none yet).</summary>
+    public static double Sum(string metrics, string name) => metrics.Split('\n')
+        .Where(line => line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{')
+        .Sum(line => double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
 }

@@ -101,7 +101,7 @@ public sealed class WorkerDeliveryTests
         Assert.Equal(scenario.Topology[Lane.Messages].Main.Name, letter.SourceTopic);
         Assert.Equal("wamid.gone", letter.OriginalHeaders[HeaderNames.EventId]);
         Assert.Equal("wamid.gone", record.Header(HeaderNames.EventId));
-        Assert.Equal(DeadLetterReasons.Terminal4xx, record.Header("dlq-reason"));
+        Assert.Equal(DeadLetterReasons.Terminal4xx, record.Header(HeaderNames.DlqReason));
         Assert.Equal("wamid.gone", JsonDocument.Parse(letter.OriginalValue).RootElement.GetProperty("eventId").GetString());
         Assert.Empty(scenario.RetryRecords(Lane.Messages));
     }

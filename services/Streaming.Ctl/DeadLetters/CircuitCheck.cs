@@ -1,5 +1,5 @@
-using System.Globalization;
 using Streaming.Contracts;
+using Streaming.Ctl.Metrics;
 
 namespace Streaming.Ctl.DeadLetters;
 
@@ -9,6 +9,8 @@ namespace Streaming.Ctl.DeadLetters;
 /// </summary>
 public static class CircuitCheck
 {
+    public const string Metric = "whatsapp_worker_circuit_state";
+
     public static async Task<IReadOnlyList<string>> OpenAtAsync(IEnumerable<string> metricsUrls, Lane lane, CancellationToken ct)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
@@ -25,9 +27,7 @@ public static class CircuitCheck
                 throw new CtlException($"cannot read the circuit state from {url}: {e.Message}", CtlException.Unreachable);
             }
 
-            var series = $"whatsapp_worker_circuit_state{{lane=\"{lane.ToName()}\"}}";
-            var line = text.Split('\n').FirstOrDefault(l => l.StartsWith(series, StringComparison.Ordinal));
-            if (line is not null && double.TryParse(line[(line.LastIndexOf(' ') + 1)..], NumberStyles.Float, CultureInfo.InvariantCulture, out var state) && state >= 2)
+            if (IsOpen(text, lane))
             {
                 open.Add(url);
             }
@@ -35,4 +35,12 @@ public static class CircuitCheck
 
         return open;
     }
+
+    /// <summary>
+    /// Open (2) for this lane in one worker's /metrics text. Parsed by name, labels and value, so label
+    /// order, extra labels and a prefix-sharing metric name cannot mislead it.
+    /// </summary>
+    public static bool IsOpen(string metricsText, Lane lane) =>
+        PrometheusText.Parse(metricsText).Any(s =>
+            s.Name == Metric && s.Labels.TryGetValue("lane", out var l) && l == lane.ToName() && s.Value >= 2);
 }

@@ -3,12 +3,15 @@ using System.Text;
 using Confluent.Kafka;
 using Streaming.Contracts;
 using Streaming.Kafka;
+using Streaming.Kafka.Acknowledgements;
 
 namespace Streaming.Ctl.DeadLetters;
 
 /// <summary>
 /// Puts dead letters back on their lane's main topic, each in one Kafka transaction with its ledger
 /// entry: either both land or neither does, so a crash mid-replay can neither lose nor double one.
+/// The transaction commits only when both delivery reports pass <see cref="DeliveryRule"/> (the same
+/// rule as the ingress's 200 and the worker's moves); otherwise it is aborted and the replay fails.
 /// </summary>
 public sealed class DeadLetterReplayer(CtlContext context, LaneTopics lane) : IDisposable
 {
@@ -16,8 +19,10 @@ public sealed class DeadLetterReplayer(CtlContext context, LaneTopics lane) : ID
     private static readonly HashSet<string> JourneyHeaders =
     [
         HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError, HeaderNames.LastStatusCode,
-        HeaderNames.NotBefore, HeaderNames.OriginTopic, HeaderNames.ReplayedFrom, "dlq-reason",
+        HeaderNames.NotBefore, HeaderNames.OriginTopic, HeaderNames.ReplayedFrom, HeaderNames.DlqReason,
     ];
+
+    private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(30);
 
     private readonly IProducer<string?, byte[]> _producer = CreateProducer(context, lane);
 
@@ -35,8 +40,44 @@ public sealed class DeadLetterReplayer(CtlContext context, LaneTopics lane) : ID
         _producer.BeginTransaction();
         try
         {
-            _producer.Produce(lane.Main.Name, new Message<string?, byte[]> { Key = letter.Key, Value = letter.OriginalValue, Headers = headers });
-            _producer.Produce(lane.ReplayLedger.Name, new Message<string?, byte[]> { Key = entry.Position, Value = ReplayLedger.Value(DateTimeOffset.UtcNow) });
+            var reports = new List<DeliveryReport<string?, byte[]>>(2);
+            void Collect(DeliveryReport<string?, byte[]> r)
+            {
+                lock (reports)
+                {
+                    reports.Add(r);
+                }
+            }
+
+            _producer.Produce(lane.Main.Name, new Message<string?, byte[]> { Key = letter.Key, Value = letter.OriginalValue, Headers = headers }, Collect);
+            _producer.Produce(lane.ReplayLedger.Name, new Message<string?, byte[]> { Key = entry.Position, Value = ReplayLedger.Value(DateTimeOffset.UtcNow) }, Collect);
+            if (_producer.Flush(ReportTimeout) > 0)
+            {
+                TryAbort();
+                throw new CtlException($"replay of {entry.Position} was not acknowledged within {ReportTimeout.TotalSeconds:0} s and was rolled back", CtlException.Unreachable);
+            }
+
+            // Flush returned: every report has been delivered to Collect.
+            DeliveryReport<string?, byte[]>[] judged;
+            lock (reports)
+            {
+                judged = [.. reports];
+            }
+
+            if (judged.FirstOrDefault(r => DeliveryRule.Judge(r) != DeliveryVerdict.Stored) is { } bad)
+            {
+                var unverified = DeliveryRule.Judge(bad) == DeliveryVerdict.Unverified;
+                if (unverified)
+                {
+                    context.Error.WriteLine($"streamctl: {bad.Topic} [{bad.Partition.Value}] reported persisted without an offset; not counted as stored, the transaction is rolled back");
+                }
+
+                TryAbort();
+                throw new CtlException(
+                    $"replay of {entry.Position} was not stored ({(unverified ? "persisted without an offset" : bad.Error.IsError ? bad.Error.Reason : bad.Status.ToString())}) and was rolled back; run the replay again",
+                    CtlException.Unreachable);
+            }
+
             _producer.CommitTransaction(TimeSpan.FromSeconds(30));
         }
         catch (KafkaException e)
@@ -62,14 +103,14 @@ public sealed class DeadLetterReplayer(CtlContext context, LaneTopics lane) : ID
 
     private static IProducer<string?, byte[]> CreateProducer(CtlContext context, LaneTopics lane)
     {
-        var producer = new ProducerBuilder<string?, byte[]>(context.Kafka.Apply(new ProducerConfig
+        var producer = context.Clients.Producer<string?, byte[]>(new ProducerConfig
         {
             // One transactional id per lane fences a second concurrent replayer of the same lane.
             TransactionalId = $"streamctl-replay-{lane.Main.Name}",
             EnableIdempotence = true,
             Acks = Acks.All,
             Partitioner = Partitioner.Murmur2Random,
-        })).Build();
+        }).Build();
         try
         {
             producer.InitTransactions(TimeSpan.FromSeconds(30));

@@ -1,11 +1,13 @@
 using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Ingress.Telemetry;
 using Streaming.Ingress.Webhooks;
 using Streaming.Kafka;
+using Streaming.Kafka.Acknowledgements;
 
 namespace Streaming.Ingress.Publishing;
 
@@ -13,7 +15,8 @@ public sealed record PublishResult(PublishOutcome Outcome, TimeSpan Elapsed, str
 
 /// <summary>
 /// Produces one webhook's events and waits, within the produce budget, until the cluster has
-/// acknowledged every one of them. Only <see cref="PublishOutcome.Stored"/> may be answered 200.
+/// acknowledged every one of them. Only <see cref="PublishOutcome.Stored"/> may be answered 200, and
+/// only reports that pass <see cref="DeliveryRule"/> (an offset, not an implicit acknowledgement) count.
 /// </summary>
 public sealed class EventPublisher(
     IProducer<string, byte[]> producer,
@@ -21,7 +24,8 @@ public sealed class EventPublisher(
     ProducerPressure pressure,
     IngressTelemetry telemetry,
     IOptions<IngressOptions> options,
-    TimeProvider time)
+    TimeProvider time,
+    ILogger<EventPublisher> logger)
 {
     private readonly TimeSpan _budget = options.Value.ProduceBudget;
 
@@ -40,7 +44,7 @@ public sealed class EventPublisher(
         }
 
         var bytes = events.Sum(e => (long)e.Value.Length + e.Key.Length);
-        var batch = new BatchAcknowledgement(events.Count, bytes, pressure.Finished);
+        var batch = new BatchAcknowledgement(events.Count, bytes, pressure.Finished, OnUnverified);
         pressure.Started(bytes);
         var receivedAtHeader = Encoding.UTF8.GetBytes(receivedAt.ToString("O"));
         var traceParent = Activity.Current?.Id is { } id ? Encoding.UTF8.GetBytes(id) : null;
@@ -61,23 +65,33 @@ public sealed class EventPublisher(
             }
         }
 
-        Error? error;
+        Refusal? refusal;
         try
         {
-            error = await batch.Completion.WaitAsync(_budget, time, cancellationToken);
+            refusal = await batch.Completion.WaitAsync(_budget, time, cancellationToken);
         }
         catch (TimeoutException)
         {
             pressure.ObserveLatency(time.GetElapsedTime(started));
-            return new PublishResult(PublishOutcome.TimedOut, time.GetElapsedTime(started), $"not acknowledged within {_budget.TotalMilliseconds:0} ms");
+            if (batch.GiveUp(PublishOutcome.TimedOut, $"not acknowledged within {_budget.TotalMilliseconds:0} ms"))
+            {
+                return new PublishResult(PublishOutcome.TimedOut, time.GetElapsedTime(started), $"not acknowledged within {_budget.TotalMilliseconds:0} ms");
+            }
+
+            refusal = batch.Completion.Result; // decided by a report at the same instant
+        }
+        catch (OperationCanceledException)
+        {
+            batch.GiveUp(PublishOutcome.Failed, "request aborted");
+            throw;
         }
 
         var elapsed = time.GetElapsedTime(started);
         pressure.ObserveLatency(elapsed);
         telemetry.ProduceDuration(elapsed);
-        if (error is not null)
+        if (refusal is { } refused)
         {
-            return new PublishResult(PublishOutcome.Failed, elapsed, $"{error.Code}: {error.Reason}");
+            return new PublishResult(refused.Outcome, elapsed, refused.Reason);
         }
 
         foreach (var e in events)
@@ -86,6 +100,16 @@ public sealed class EventPublisher(
         }
 
         return new PublishResult(PublishOutcome.Stored, elapsed);
+    }
+
+    /// <summary>A report librdkafka inferred, not one the broker gave: the webhook is answered 503 and Meta redelivers it.</summary>
+    private void OnUnverified(DeliveryReport<string, byte[]> report, bool decided)
+    {
+        logger.UnverifiedAck(report.Topic, report.Partition.Value, decided ? "the webhook is answered 503" : "the webhook was already refused");
+        if (decided)
+        {
+            telemetry.UnverifiedAck(report.Topic, report.Partition.Value);
+        }
     }
 
     private static Message<string, byte[]> ToMessage(OutboundEvent e, byte[] receivedAt, byte[]? traceParent)

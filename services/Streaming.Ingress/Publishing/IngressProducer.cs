@@ -1,8 +1,6 @@
 using Confluent.Kafka;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
-using Streaming.Ingress.Telemetry;
-using Streaming.Kafka;
+using Streaming.Kafka.Clients;
 
 namespace Streaming.Ingress.Publishing;
 
@@ -11,10 +9,8 @@ public static class IngressProducer
 {
     public static IProducer<string, byte[]> Create(IServiceProvider services)
     {
-        var kafka = services.GetRequiredService<IOptions<KafkaOptions>>().Value;
         var ingress = services.GetRequiredService<IOptions<IngressOptions>>().Value;
-        var logger = services.GetRequiredService<ILogger<EventPublisher>>();
-        var config = kafka.Apply(new ProducerConfig
+        var config = new ProducerConfig
         {
             ClientId = "whatsapp-ingress",
             EnableIdempotence = true,
@@ -27,16 +23,7 @@ public static class IngressProducer
             Partitioner = Partitioner.Murmur2Random,
             DeliveryReportFields = "status",
             CompressionType = CompressionType.Lz4,
-        });
-        return new ProducerBuilder<string, byte[]>(config)
-            .SetErrorHandler((_, e) => logger.ProducerError(e.Reason))
-            .SetLogHandler((_, m) =>
-            {
-                if (m.Level <= SyslogLevel.Warning)
-                {
-                    logger.ProducerError(m.Message);
-                }
-            })
-            .Build();
+        };
+        return services.GetRequiredService<KafkaClientFactory>().Producer<string, byte[]>(config).Build();
     }
 }

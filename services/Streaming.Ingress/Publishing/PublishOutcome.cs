@@ -8,6 +8,12 @@ public enum PublishOutcome
     /// <summary>At least one record was refused or failed.</summary>
     Failed,
 
+    /// <summary>
+    /// A record was reported persisted without an offset: an implicit acknowledgement that librdkafka
+    /// inferred and the broker never confirmed (see Streaming.Kafka.Acknowledgements.DeliveryRule).
+    /// </summary>
+    Unverified,
+
     /// <summary>The acknowledgements did not all arrive within the produce budget.</summary>
     TimedOut,
 

@@ -19,7 +19,4 @@ internal static partial class IngressLog
 
     [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "Verification handshake refused (mode or token mismatch)")]
     public static partial void VerificationRefused(this ILogger logger);
-
-    [LoggerMessage(EventId = 6, Level = LogLevel.Warning, Message = "Kafka producer: {Message}")]
-    public static partial void ProducerError(this ILogger logger, string message);
 }

@@ -19,6 +19,7 @@ public sealed class IngressTelemetry : IDisposable
     private readonly Counter<long> _unavailable;
     private readonly Counter<long> _shed;
     private readonly Counter<long> _rejected;
+    private readonly Counter<long> _unverifiedAcks;
     private readonly Histogram<double> _produceDuration;
 
     public IngressTelemetry(IMeterFactory meters, ProducerPressure pressure)
@@ -29,6 +30,8 @@ public sealed class IngressTelemetry : IDisposable
         _unavailable = _meter.CreateCounter<long>("unavailable_total", description: "Webhooks answered 503 (Meta retries), by reason");
         _shed = _meter.CreateCounter<long>("shed_total", description: "Low-priority-only webhooks shed with 503 while the producer was saturated");
         _rejected = _meter.CreateCounter<long>("rejected_total", description: "Webhooks refused with a 4xx, by status code");
+        _unverifiedAcks = _meter.CreateCounter<long>("unverified_acks_total",
+            description: "Webhooks answered 503 because a record was reported persisted without an offset (an implicit acknowledgement), by the record's topic and partition");
         _produceDuration = _meter.CreateHistogram<double>("produce_duration_seconds", unit: "s",
             description: "From the first produce of a webhook to the acknowledgement of its last record",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5] });
@@ -47,7 +50,7 @@ public sealed class IngressTelemetry : IDisposable
 
         _signatureFailures.Add(0);
         _shed.Add(0);
-        foreach (var reason in new[] { PublishOutcome.Failed, PublishOutcome.TimedOut, PublishOutcome.QueueFull, PublishOutcome.Shed })
+        foreach (var reason in new[] { PublishOutcome.Failed, PublishOutcome.Unverified, PublishOutcome.TimedOut, PublishOutcome.QueueFull, PublishOutcome.Shed })
         {
             _unavailable.Add(0, new KeyValuePair<string, object?>("reason", reason.ToString().ToLowerInvariant()));
         }
@@ -73,6 +76,9 @@ public sealed class IngressTelemetry : IDisposable
             _shed.Add(1);
         }
     }
+
+    public void UnverifiedAck(string topic, int partition) =>
+        _unverifiedAcks.Add(1, new KeyValuePair<string, object?>("topic", topic), new KeyValuePair<string, object?>("partition", partition));
 
     public void ProduceDuration(TimeSpan elapsed) => _produceDuration.Record(elapsed.TotalSeconds);
 

@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Polly.CircuitBreaker;
 using Streaming.Contracts;
 using Streaming.Kafka;
+using Streaming.Kafka.Clients;
 using Streaming.Worker.Processing;
 using Streaming.Worker.Telemetry;
 
@@ -20,7 +21,7 @@ public sealed class LaneConsumer(
     EventProcessor processor,
     Topology topology,
     IOptions<WorkerOptions> options,
-    IOptions<KafkaOptions> kafka,
+    KafkaClientFactory clients,
     CircuitBreakerStateProvider circuit,
     WorkerTelemetry telemetry,
     TimeProvider time,
@@ -111,7 +112,7 @@ public sealed class LaneConsumer(
     }
 
     private IConsumer<string?, byte[]> Build(string group) =>
-        new ConsumerBuilder<string?, byte[]>(kafka.Value.Apply(new ConsumerConfig
+        clients.Consumer<string?, byte[]>(new ConsumerConfig
         {
             GroupId = group,
             ClientId = $"{group}-{Environment.MachineName}",
@@ -124,7 +125,7 @@ public sealed class LaneConsumer(
             SessionTimeoutMs = _options.SessionTimeoutMs,
             FetchWaitMaxMs = _options.FetchWaitMs,
             QueuedMaxMessagesKbytes = 16 * 1024,
-        }))
+        })
         .SetPartitionsAssignedHandler((_, partitions) =>
         {
             foreach (var tp in partitions)
@@ -136,14 +137,6 @@ public sealed class LaneConsumer(
         })
         .SetPartitionsRevokedHandler((c, partitions) => Release(c, partitions.Select(p => p.TopicPartition).ToArray(), commit: true))
         .SetPartitionsLostHandler((c, partitions) => Release(c, partitions.Select(p => p.TopicPartition).ToArray(), commit: false))
-        .SetErrorHandler((_, e) => logger.KafkaClient(e.Reason))
-        .SetLogHandler((_, m) =>
-        {
-            if (m.Level <= SyslogLevel.Warning)
-            {
-                logger.KafkaClient(m.Message);
-            }
-        })
         .Build();
 
     /// <summary>A retry record that is not yet due: rewind to it and pause its partition until it is.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Kafka;
+using Streaming.Kafka.Acknowledgements;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Telemetry;
 
@@ -90,7 +91,7 @@ public sealed class FailureRouter(
         };
 
         var headers = CopyHeaders(original);
-        headers.Add(DeadLetterHeaders.Reason, Encoding.UTF8.GetBytes(reason));
+        headers.Add(HeaderNames.DlqReason, Encoding.UTF8.GetBytes(reason));
         logger.DeadLettered(eventId, reason, attempts, error);
         telemetry.DeadLettered(reason);
         return ProduceUntilStoredAsync(_lane.DeadLetter.Name, new Message<string?, byte[]>
@@ -101,6 +102,12 @@ public sealed class FailureRouter(
         }, ct);
     }
 
+    /// <summary>
+    /// Produces until the broker itself confirms the record: an error, or a report that passes as
+    /// Persisted without an offset (librdkafka's implicit acknowledgement, see <see cref="DeliveryRule"/>),
+    /// means the record may be on no partition, so it is produced again. The duplicate this can cause
+    /// when the inference was right is absorbed downstream by the event id.
+    /// </summary>
     private async Task ProduceUntilStoredAsync(string topic, Message<string?, byte[]> message, CancellationToken ct)
     {
         var backoff = TimeSpan.FromMilliseconds(200);
@@ -108,16 +115,23 @@ public sealed class FailureRouter(
         {
             try
             {
-                await producer.ProduceAsync(topic, message, ct);
-                return;
+                var result = await producer.ProduceAsync(topic, message, ct);
+                if (DeliveryRule.Judge(result) == DeliveryVerdict.Stored)
+                {
+                    return;
+                }
+
+                // Never give up on a move: the source offset stays uncommitted until it lands.
+                logger.UnverifiedAck(topic, result.Partition.Value, "the move is produced again");
+                telemetry.UnverifiedAck(topic, result.Partition.Value);
             }
             catch (ProduceException<string?, byte[]> e)
             {
-                // Never give up on a move: the source offset stays uncommitted until it lands.
                 logger.ForwardFailed(topic, e.Error.Reason);
-                await Task.Delay(backoff, time, ct);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
             }
+
+            await Task.Delay(backoff, time, ct);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
     }
 
@@ -139,10 +153,4 @@ public sealed class FailureRouter(
     }
 
     private static string Truncate(string text) => text.Length <= 500 ? text : text[..500];
-}
-
-public static class DeadLetterHeaders
-{
-    /// <summary>Lets tools filter dead letters by reason without parsing the value.</summary>
-    public const string Reason = "dlq-reason";
 }

@@ -37,7 +37,4 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Event {EventId} delivered in {ElapsedMs} ms")]
     public static partial void Delivered(this ILogger logger, string eventId, long elapsedMs);
-
-    [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Kafka client: {Message}")]
-    public static partial void KafkaClient(this ILogger logger, string message);
 }

@@ -23,6 +23,7 @@ public sealed class WorkerTelemetry : IDisposable
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _retried;
     private readonly Counter<long> _deadLettered;
+    private readonly Counter<long> _unverifiedAcks;
     private readonly Histogram<double> _deliveryDuration;
     private readonly Histogram<double> _endToEnd;
     private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
@@ -36,6 +37,8 @@ public sealed class WorkerTelemetry : IDisposable
         _delivered = _meter.CreateCounter<long>("delivered_total", description: "Events the endpoint answered 2xx");
         _retried = _meter.CreateCounter<long>("retried_total", description: "Events forwarded to a retry tier, by tier");
         _deadLettered = _meter.CreateCounter<long>("dead_lettered_total", description: "Events dead-lettered, by reason");
+        _unverifiedAcks = _meter.CreateCounter<long>("unverified_acks_total",
+            description: "Moves to a retry tier or the DLQ reported persisted without an offset (an implicit acknowledgement) and produced again, by topic and partition");
         _deliveryDuration = _meter.CreateHistogram<double>("delivery_duration_seconds", "s", "One HTTP delivery attempt");
         _endToEnd = _meter.CreateHistogram<double>("end_to_end_latency_seconds", "s", "From the ingress receiving the webhook to the endpoint's 2xx");
         _meter.CreateObservableGauge("in_flight", () => new Measurement<int>(Volatile.Read(ref _inFlight), _lane), description: "Deliveries under way");
@@ -81,6 +84,9 @@ public sealed class WorkerTelemetry : IDisposable
     public void Retried(string tier) => _retried.Add(1, _lane, new KeyValuePair<string, object?>("tier", tier));
 
     public void DeadLettered(string reason) => _deadLettered.Add(1, _lane, new KeyValuePair<string, object?>("reason", reason));
+
+    public void UnverifiedAck(string topic, int partition) => _unverifiedAcks.Add(1, _lane,
+        new KeyValuePair<string, object?>("topic", topic), new KeyValuePair<string, object?>("partition", partition));
 
     public void InFlightChanged(int delta) => Interlocked.Add(ref _inFlight, delta);
 
