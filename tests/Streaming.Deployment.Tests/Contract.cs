@@ -22,22 +22,33 @@ public static class Contract
         "INGRESS_SHED_LATENCY_MS", "INGRESS_QUEUE_MAX_MESSAGES", "INGRESS_LINGER_MS", "OTEL_EXPORTER_OTLP_ENDPOINT",
     ];
 
+    /// <summary>Confluent Schema Registry (issue 12): ingress, workers and streamctl.</summary>
+    public static readonly IReadOnlyList<string> SchemaRegistryVariables = ["SCHEMA_REGISTRY_URL", "SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"];
+
     public static readonly IReadOnlyList<string> WorkerVariables =
     [
         "WORKER_LANE", "DELIVERY_URL", "DELIVERY_SIGNING_SECRET", "WORKER_PORT", "WORKER_MAX_IN_FLIGHT",
         "DELIVERY_TIMEOUT_MS", "RETRY_JITTER", "CIRCUIT_FAILURE_RATIO", "CIRCUIT_MIN_THROUGHPUT",
-        "CIRCUIT_SAMPLING_SECONDS", "CIRCUIT_BREAK_SECONDS",
+        "CIRCUIT_SAMPLING_SECONDS", "CIRCUIT_BREAK_SECONDS", "DESTINATIONS_FILE", "ORDERING",
     ];
 
     /// <summary>Read by `make run` (and docker-compose.kafka.yml) to give each lane's worker its DELIVERY_URL.</summary>
     public static readonly IReadOnlyList<string> RunVariables = ["MESSAGES_DELIVERY_URL", "STATUSES_DELIVERY_URL"];
 
     public static IReadOnlyList<string> AllVariables { get; } =
-        [.. KafkaVariables, .. TopologyVariables, .. IngressVariables, .. WorkerVariables, .. RunVariables];
+        [.. KafkaVariables, .. TopologyVariables, .. IngressVariables, .. WorkerVariables, .. RunVariables, .. SchemaRegistryVariables];
 
     public static readonly IReadOnlyList<string> Lanes = ["messages", "statuses"];
 
+    /// <summary>The chart's own Secret keys (the kustomize Secret's too).</summary>
     public static readonly IReadOnlyList<string> SecretVariables = ["WHATSAPP_APP_SECRET", "WHATSAPP_VERIFY_TOKEN", "DELIVERY_SIGNING_SECRET"];
+
+    /// <summary>Variables whose value is a secret: always from a Secret, never a literal in a manifest.</summary>
+    public static readonly IReadOnlyList<string> SecretValuedVariables =
+        [.. SecretVariables, "KAFKA_SASL_PASSWORD", "SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"];
+
+    /// <summary>Where the chart and the kustomize base mount the destinations table (DESTINATIONS_FILE).</summary>
+    public const string DestinationsFile = "/etc/whatsapp-streaming/destinations.yaml";
 
     public static string ConsumerGroup(string lane, string prefix = "whatsapp") => $"{prefix}-{lane}-worker";
 

@@ -17,9 +17,12 @@ public static class Helm
 
     private static readonly ConcurrentDictionary<string, ToolResult> Renders = new();
 
+    /// <summary>The Kubernetes version renders assume (the chart's kubeVersion is checked against it).</summary>
+    public const string KubeVersion = "1.33.0";
+
     public static ToolResult Template(params string[] args) =>
         Renders.GetOrAdd(string.Join('\u0001', args), _ =>
-            Tool.Run(Repo.Helm, ["template", Release, Chart, "--namespace", Namespace, .. args]));
+            Tool.Run(Repo.Helm, ["template", Release, Chart, "--namespace", Namespace, "--kube-version", KubeVersion, .. args]));
 
     /// <summary>Rendered objects; fails the test with helm's output when rendering fails.</summary>
     public static IReadOnlyList<K8sObject> Render(params string[] args)

@@ -64,7 +64,7 @@ public sealed class HelmChartTests
         Assert.Contains("before-hook-creation", job.Node.At("metadata.annotations")["helm.sh/hook-delete-policy"].Str);
         var container = Assert.Single(Containers(job));
         Assert.Equal(["topics", "create"], container["args"].Items.Select(a => a.Str));
-        Assert.Equal("whatsapp-streaming-ctl:0.1.0", container["image"].Str);
+        Assert.Equal("registry.example.com/whatsapp/whatsapp-streaming-ctl:0.1.0", container["image"].Str);
         Assert.Equal("Never", PodSpec(job)["restartPolicy"].Str);
         // The chart's Secret does not exist yet when a pre-install hook runs: the job must not need it.
         Assert.DoesNotContain(Env(container).Values, e => SecretRef(e) == $"{Prefix}-secrets");
@@ -112,7 +112,7 @@ public sealed class HelmChartTests
             Assert.Equal($"https://hooks.example.com/whatsapp/{lane}", env["DELIVERY_URL"]["value"].Str);
             Assert.Equal("8081", env["WORKER_PORT"]["value"].Str);
             Assert.Equal(expectedReplicas[lane], deployment.Node.At("spec.replicas").Str);
-            Assert.Equal("whatsapp-streaming-worker:0.1.0", Containers(deployment).Single()["image"].Str);
+            Assert.Equal("registry.example.com/whatsapp/whatsapp-streaming-worker:0.1.0", Containers(deployment).Single()["image"].Str);
         }
     }
 
@@ -213,7 +213,7 @@ public sealed class HelmChartTests
 
         var ui = Single(Full, "Deployment", $"{Prefix}-kafka-ui");
         var uiEnv = Env(Containers(ui).Single());
-        Assert.Equal("kafka-0.kafka:9093,kafka-1.kafka:9093,kafka-2.kafka:9093", uiEnv["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"]["value"].Str);
+        Assert.StartsWith("whatsapp-kafka-0.whatsapp-kafka-brokers.kafka.svc:9093,", uiEnv["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"]["value"].Str);
         Assert.Equal("true", uiEnv["KAFKA_CLUSTERS_0_READONLY"]["value"].Str);
         Assert.Equal("8088", Single(Full, "Service", $"{Prefix}-kafka-ui").Node.At("spec.ports")[0]["port"].Str);
 

@@ -36,14 +36,12 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 app.kubernetes.io/component: {{ .component }}
 {{- end }}
 
-{{/* An image reference; call with (dict "root" $ "name" .Values.image.ingress). */}}
+{{/* An image reference; call with (dict "root" $ "name" .Values.image.ingress). No public images exist, so
+     the registry is required: without it the default would pull docker.io/library/whatsapp-streaming-*. */}}
 {{- define "whatsapp-streaming.image" -}}
 {{- $tag := default .root.Chart.AppVersion .root.Values.image.tag }}
-{{- if .root.Values.image.registry }}
-{{- printf "%s/%s:%s" (trimSuffix "/" .root.Values.image.registry) .name $tag }}
-{{- else }}
-{{- printf "%s:%s" .name $tag }}
-{{- end }}
+{{- $registry := required "image.registry is required: the registry you pushed the images to, e.g. ghcr.io/acme (no public images are published; see docs/deployment.md, \"Build and push the images\")" .root.Values.image.registry }}
+{{- printf "%s/%s:%s" (trimSuffix "/" $registry) .name $tag }}
 {{- end }}
 
 {{/* The Secret holding WHATSAPP_APP_SECRET, WHATSAPP_VERIFY_TOKEN and DELIVERY_SIGNING_SECRET. */}}
@@ -114,6 +112,51 @@ app.kubernetes.io/component: {{ .component }}
 - name: OTEL_EXPORTER_OTLP_ENDPOINT
   value: {{ . | quote }}
 {{- end }}
+{{- with .Values.schemaRegistry.url }}
+- name: SCHEMA_REGISTRY_URL
+  value: {{ . | quote }}
+{{- end }}
+{{- with .Values.schemaRegistry.basicAuthSecret }}
+{{- if .name }}
+{{- if not $.Values.schemaRegistry.url }}
+{{- fail "schemaRegistry.basicAuthSecret is set but schemaRegistry.url is empty" }}
+{{- end }}
+- name: SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .key }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* The kafka trigger's brokers, as KEDA's operator (in its own namespace) resolves them: a host of fewer than
+     three labels (kafka, kafka-0.kafka) is namespace-relative and does not resolve there. */}}
+{{- define "whatsapp-streaming.kedaBootstrapServers" -}}
+{{- $servers := default .Values.kafka.bootstrapServers .Values.keda.bootstrapServers }}
+{{- range $server := splitList "," $servers }}
+{{- $host := trim $server | splitList ":" | first }}
+{{- if and (lt (len (splitList "." $host)) 3) (not (regexMatch "^[0-9.]+$" $host)) }}
+{{- fail (printf "KEDA's operator resolves broker names from its own namespace, so %q does not resolve there: set keda.bootstrapServers (or kafka.bootstrapServers) to fully qualified names, e.g. kafka-0.kafka.kafka.svc:9092" (trim $server)) }}
+{{- end }}
+{{- end }}
+{{- $servers }}
+{{- end }}
+
+{{/* KEDA's sasl parameter for kafka.sasl.mechanism. */}}
+{{- define "whatsapp-streaming.kedaSasl" -}}
+{{- $m := .Values.kafka.sasl.mechanism }}
+{{- if eq $m "PLAIN" }}plaintext{{ else if eq $m "SCRAM-SHA-256" }}scram_sha256{{ else if eq $m "SCRAM-SHA-512" }}scram_sha512{{ end }}
+{{- end }}
+
+{{/* True when the cluster needs TLS (SSL or SASL_SSL). */}}
+{{- define "whatsapp-streaming.kafkaTls" -}}
+{{- if has .Values.kafka.securityProtocol (list "SSL" "SASL_SSL") }}true{{ end }}
+{{- end }}
+
+{{/* The mount path of a destination's signing secret (a file named by its key). */}}
+{{- define "whatsapp-streaming.destinationSecretPath" -}}
+/etc/whatsapp-streaming-secrets/{{ . }}
 {{- end }}
 
 {{/* A writable /tmp (the root filesystem is read-only) and, when configured, the Kafka CA. */}}
@@ -138,6 +181,44 @@ app.kubernetes.io/component: {{ .component }}
   mountPath: /etc/kafka-ca
   readOnly: true
 {{- end }}
+{{- end }}
+
+{{/* The workers' destinations: the table (a directory mount, so that a changed ConfigMap reaches the running
+     pods; a subPath mount would never be updated) and, apart from it, the signing secrets as files. */}}
+{{- define "whatsapp-streaming.destinationVolumes" -}}
+{{- if .Values.destinations }}
+- name: destinations
+  configMap:
+    name: {{ include "whatsapp-streaming.fullname" . }}-destinations
+- name: destination-secrets
+  secret:
+    secretName: {{ include "whatsapp-streaming.secretName" . }}
+    items:
+      {{- range $key := include "whatsapp-streaming.destinationSecretKeys" . | fromJsonArray }}
+      - key: {{ $key }}
+        path: {{ $key }}
+      {{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "whatsapp-streaming.destinationVolumeMounts" -}}
+{{- if .Values.destinations }}
+- name: destinations
+  mountPath: /etc/whatsapp-streaming
+  readOnly: true
+- name: destination-secrets
+  mountPath: /etc/whatsapp-streaming-secrets
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{/* The Secret keys the destinations reference, each once, as a JSON list. */}}
+{{- define "whatsapp-streaming.destinationSecretKeys" -}}
+{{- $keys := list }}
+{{- range .Values.destinations }}
+{{- $keys = append $keys .signingSecretKey }}
+{{- end }}
+{{- $keys | uniq | toJson }}
 {{- end }}
 
 {{/* Pod-level settings shared by every pod of the chart. */}}
@@ -205,4 +286,19 @@ readinessProbe:
   periodSeconds: 5
   timeoutSeconds: 3
   failureThreshold: 3
+{{- end }}
+
+{{/* topologySpreadConstraints: each constraint without a labelSelector gets the component's own selector, so
+     that pods of one component (not of the whole release) are spread; call with (dict "root" $ "component" "ingress"). */}}
+{{- define "whatsapp-streaming.topologySpread" -}}
+{{- with .root.Values.topologySpreadConstraints }}
+topologySpreadConstraints:
+{{- range $c := . }}
+{{- $cc := deepCopy $c }}
+{{- if not $cc.labelSelector }}
+{{- $_ := set $cc "labelSelector" (dict "matchLabels" (include "whatsapp-streaming.selectorLabels" (dict "root" $.root "component" $.component) | fromYaml)) }}
+{{- end }}
+  - {{- toYaml $cc | nindent 4 }}
+{{- end }}
+{{- end }}
 {{- end }}
