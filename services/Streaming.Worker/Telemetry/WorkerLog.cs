@@ -40,4 +40,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Kafka client: {Message}")]
     public static partial void KafkaClient(this ILogger logger, string message);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Event {EventId}: the record's schema cannot be resolved ({Error}); it waits and is read again")]
+    public static partial void SchemaUnresolved(this ILogger logger, string? eventId, string? error);
 }
