@@ -69,6 +69,17 @@ public sealed class SchemaRegistryStub : IAsyncDisposable
 
     public RegistryState State => _state;
 
+    /// <summary>The service settings that point at this stub, credentials included.</summary>
+    public (string Key, string? Value)[] Settings => [("SCHEMA_REGISTRY_URL", Url), ("SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", _userInfo ?? "")];
+
+    /// <summary>A signed-ready webhook body carrying one text message (for framed records written by a real ingress).</summary>
+    public static byte[] MessageWebhook(string wamid, string from) => Encoding.UTF8.GetBytes($$$"""
+        {"object":"whatsapp_business_account","entry":[{"id":"waba-1","changes":[{"field":"messages","value":{
+          "messaging_product":"whatsapp","metadata":{"display_phone_number":"1555","phone_number_id":"p1"},
+          "contacts":[{"profile":{"name":"Zoë ✓"},"wa_id":"{{{from}}}"}],
+          "messages":[{"from":"{{{from}}}","id":"{{{wamid}}}","timestamp":"1","type":"text","text":{"body":"héllo é 😀"}}]}}]}]}
+        """);
+
     /// <param name="userInfo">user:password the stub demands (HTTP basic), or null for none.</param>
     public static async Task<SchemaRegistryStub> StartAsync(string? userInfo = UserInfo)
     {
