@@ -8,6 +8,7 @@ using Streaming.Contracts;
 using Streaming.Hosting;
 using Streaming.Kafka;
 using Streaming.Kafka.Clients;
+using Streaming.SchemaRegistry;
 using Streaming.Worker.Consuming;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Processing;
@@ -28,6 +29,10 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<WorkerTelemetry>();
         services.AddDelivery();
         services.AddSingleton(CreateProducer);
+        services.AddSchemaRegistry(configuration);
+        services.AddRecordValueWriter(RegistrySchemas.DeadLetter, ContractsJsonContext.Default.DeadLetter,
+            sp => [sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane].DeadLetter.Name],
+            OperationalEndpoints.ReadinessTag);
         services.AddSingleton<FailureRouter>();
         services.AddSingleton<EventProcessor>();
         services.AddHostedService<LaneConsumer>();

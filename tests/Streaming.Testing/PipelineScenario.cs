@@ -106,7 +106,7 @@ public sealed class PipelineScenario : IAsyncDisposable
 
     public IReadOnlyList<(ReadRecord Record, DeadLetter Letter)> DeadLetters(Lane lane) =>
         TopicReader.ReadAll(Broker.BootstrapServers, Topology[lane].DeadLetter.Name)
-            .Select(r => (r, JsonSerializer.Deserialize(r.Value, ContractsJsonContext.Default.DeadLetter)!))
+            .Select(r => (r, Streaming.SchemaRegistry.RecordValueReader.ReadDeadLetter(r.Value).Value!)) // plain or framed
             .ToArray();
 
     public IReadOnlyList<ReadRecord> RetryRecords(Lane lane) =>

@@ -6,6 +6,7 @@ using Spectre.Console;
 using Streaming.Contracts;
 using Streaming.Ctl.DeadLetters;
 using Streaming.Kafka;
+using Streaming.SchemaRegistry;
 
 namespace Streaming.Ctl.Commands;
 
@@ -207,11 +208,12 @@ internal static class DlqCommands
     private static DeadLetterView View(DeadLetterEntry e)
     {
         JsonElement? envelope = null;
-        if (e.Letter?.OriginalValue is { Length: > 0 } value)
+        // The original value may be framed (Schema Registry): the envelope is the JSON after the frame.
+        if (WireFormat.TryRead(e.Letter?.OriginalValue, out var value) && value.Json.Length > 0)
         {
             try
             {
-                envelope = JsonDocument.Parse(value).RootElement.Clone();
+                envelope = JsonDocument.Parse(value.Json).RootElement.Clone();
             }
             catch (JsonException)
             {

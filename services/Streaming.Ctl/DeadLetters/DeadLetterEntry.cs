@@ -1,6 +1,6 @@
-using System.Text.Json;
 using Confluent.Kafka;
 using Streaming.Contracts;
+using Streaming.SchemaRegistry;
 
 namespace Streaming.Ctl.DeadLetters;
 
@@ -12,16 +12,9 @@ public sealed record DeadLetterEntry(int Partition, long Offset, DateTimeOffset 
 
     public static DeadLetterEntry From(ConsumeResult<string?, byte[]> record, IReadOnlyDictionary<string, DateTimeOffset> ledger)
     {
-        DeadLetter? letter = null;
-        string? error = null;
-        try
-        {
-            letter = JsonSerializer.Deserialize(record.Message.Value, ContractsJsonContext.Default.DeadLetter);
-        }
-        catch (JsonException e)
-        {
-            error = e.Message;
-        }
+        // Plain JSON or framed (magic byte + schema id): the workers write either, a topic may hold both.
+        var read = RecordValueReader.ReadDeadLetter(record.Message.Value);
+        var (letter, error) = (read.Value, read.Error);
 
         var position = $"{record.Partition.Value}:{record.Offset.Value}";
         return new DeadLetterEntry(record.Partition.Value, record.Offset.Value, record.Message.Timestamp.UtcDateTime,

@@ -1,9 +1,9 @@
-using System.Diagnostics;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.Contracts;
+using Streaming.Ingress.Serialization;
 using Streaming.Ingress.Telemetry;
 using Streaming.Ingress.Webhooks;
 using Streaming.Kafka;
@@ -23,6 +23,7 @@ public sealed class EventPublisher(
     Topology topology,
     ProducerPressure pressure,
     IngressTelemetry telemetry,
+    EnvelopeValues values,
     IOptions<IngressOptions> options,
     TimeProvider time,
     ILogger<EventPublisher> logger)
@@ -30,6 +31,14 @@ public sealed class EventPublisher(
     private readonly TimeSpan _budget = options.Value.ProduceBudget;
 
     public async Task<PublishResult> PublishAsync(SplitResult webhook, DateTimeOffset receivedAt, CancellationToken cancellationToken)
+    {
+        using var spans = PublishSpans.Start(webhook.Events, e => topology[e.Lane].Main.Name);
+        var result = await PublishCoreAsync(webhook, receivedAt, spans, cancellationToken);
+        spans.Complete(result.Outcome == PublishOutcome.Stored, result.Error ?? result.Outcome.ToString());
+        return result;
+    }
+
+    private async Task<PublishResult> PublishCoreAsync(SplitResult webhook, DateTimeOffset receivedAt, PublishSpans spans, CancellationToken cancellationToken)
     {
         var events = webhook.Events;
         var started = time.GetTimestamp();
@@ -43,17 +52,27 @@ public sealed class EventPublisher(
             return new PublishResult(PublishOutcome.Shed, TimeSpan.Zero, "producer saturated: low-priority webhook shed");
         }
 
+        byte[][] encoded;
+        try
+        {
+            encoded = await values.WriteAsync(events);
+        }
+        catch (Exception e) when (SchemaRegistry.SchemaRegistryConnection.IsRegistryError(e))
+        {
+            // Only before the schemas are registered (start-up, not ready yet): afterwards their ids are cached.
+            return new PublishResult(PublishOutcome.Failed, time.GetElapsedTime(started), $"schema registry: {e.Message}");
+        }
+
         var bytes = events.Sum(e => (long)e.Value.Length + e.Key.Length);
         var batch = new BatchAcknowledgement(events.Count, bytes, pressure.Finished, OnUnverified);
         pressure.Started(bytes);
         var receivedAtHeader = Encoding.UTF8.GetBytes(receivedAt.ToString("O"));
-        var traceParent = Activity.Current?.Id is { } id ? Encoding.UTF8.GetBytes(id) : null;
 
         for (var i = 0; i < events.Count; i++)
         {
             try
             {
-                producer.Produce(topology[events[i].Lane].Main.Name, ToMessage(events[i], receivedAtHeader, traceParent), batch.Handler);
+                producer.Produce(topology[events[i].Lane].Main.Name, ToMessage(events[i], encoded[i], receivedAtHeader, spans, i), batch.Handler);
             }
             catch (ProduceException<string, byte[]> e)
             {
@@ -112,7 +131,7 @@ public sealed class EventPublisher(
         }
     }
 
-    private static Message<string, byte[]> ToMessage(OutboundEvent e, byte[] receivedAt, byte[]? traceParent)
+    private static Message<string, byte[]> ToMessage(OutboundEvent e, byte[] value, byte[] receivedAt, PublishSpans spans, int index)
     {
         var headers = new Headers
         {
@@ -120,11 +139,7 @@ public sealed class EventPublisher(
             { HeaderNames.EventType, Encoding.UTF8.GetBytes(e.Type) },
             { HeaderNames.ReceivedAt, receivedAt },
         };
-        if (traceParent is not null)
-        {
-            headers.Add(HeaderNames.TraceParent, traceParent);
-        }
-
-        return new Message<string, byte[]> { Key = e.Key, Value = e.Value, Headers = headers };
+        spans.Inject(index, headers);
+        return new Message<string, byte[]> { Key = e.Key, Value = value, Headers = headers };
     }
 }

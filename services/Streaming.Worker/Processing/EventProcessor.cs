@@ -1,10 +1,12 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using OpenTelemetry;
+using OpenTelemetry.Context.Propagation;
 using Streaming.Contracts;
 using Streaming.Kafka;
+using Streaming.SchemaRegistry;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Telemetry;
 
@@ -17,6 +19,7 @@ namespace Streaming.Worker.Processing;
 public sealed class EventProcessor(
     DeliveryClient delivery,
     FailureRouter router,
+    RecordValueReader reader,
     Topology topology,
     IOptions<WorkerOptions> options,
     WorkerTelemetry telemetry,
@@ -24,30 +27,48 @@ public sealed class EventProcessor(
     ILogger<EventProcessor> logger)
 {
     private readonly LaneTopics _lane = topology[options.Value.Lane];
+    private readonly string _consumerGroup = topology.ConsumerGroup(options.Value.Lane);
     private readonly TimeSpan _circuitProbe = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.CircuitBreakSeconds / 4));
 
     public async Task ProcessAsync(ConsumeResult<string?, byte[]> record, CancellationToken ct)
     {
         var state = RetryState.From(record, _lane);
         var eventId = RetryState.Header(record.Message.Headers, HeaderNames.EventId);
-        if (!TryReadEnvelope(record.Message.Value, out var envelope))
+        var read = await reader.ReadEnvelopeAsync(record.Message.Value, ct);
+        while (read.Outcome == ReadOutcome.SchemaUnresolved)
+        {
+            // Framed with a schema id the registry cannot answer for now: neither lost nor poison. The
+            // record waits here, uncommitted, like an open circuit, and is read again.
+            telemetry.SchemaUnresolved();
+            logger.SchemaUnresolved(eventId, read.Error);
+            await Task.Delay(_circuitProbe, time, ct);
+            read = await reader.ReadEnvelopeAsync(record.Message.Value, ct);
+        }
+
+        if (read.Outcome != ReadOutcome.Read)
         {
             await router.DeadLetterAsync(record, state, eventId, DeadLetterReasons.Poison, state.Attempts, null,
                 "the value is not an event envelope (JSON with eventId, schemaVersion 1)", ct);
             return;
         }
 
+        var (envelope, body) = (read.Value!, read.Json!);
         using var activity = StartActivity(record, envelope);
         while (true)
         {
             var started = time.GetTimestamp();
-            var result = await delivery.DeliverAsync(envelope.EventId, record.Message.Value, ct);
+            var result = await delivery.DeliverAsync(envelope.EventId, body, ct);
             if (result.Outcome != DeliveryOutcome.CircuitOpen)
             {
                 telemetry.Attempted(time.GetElapsedTime(started));
             }
 
             activity?.SetTag("delivery.outcome", result.Outcome.ToString());
+            if (result.Outcome is DeliveryOutcome.Terminal or DeliveryOutcome.Retryable)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, result.Error);
+            }
+
             switch (result.Outcome)
             {
                 case DeliveryOutcome.Delivered:
@@ -69,37 +90,23 @@ public sealed class EventProcessor(
         }
     }
 
-    private static bool TryReadEnvelope(byte[]? value, out EventEnvelope envelope)
+    /// <summary>
+    /// The <c>{topic} process</c> consumer span of the OpenTelemetry messaging conventions, continuing the
+    /// trace whose context the record carries (extracted through the default propagator).
+    /// </summary>
+    private Activity? StartActivity(ConsumeResult<string?, byte[]> record, EventEnvelope envelope)
     {
-        envelope = null!;
-        if (value is null || value.Length == 0)
-        {
-            return false;
-        }
-
-        try
-        {
-            var read = JsonSerializer.Deserialize(value, ContractsJsonContext.Default.EventEnvelope);
-            if (read is null || read.SchemaVersion != EventEnvelope.CurrentSchemaVersion || string.IsNullOrEmpty(read.EventId))
-            {
-                return false;
-            }
-
-            envelope = read;
-            return true;
-        }
-        catch (JsonException)
-        {
-            return false;
-        }
-    }
-
-    private static Activity? StartActivity(ConsumeResult<string?, byte[]> record, EventEnvelope envelope)
-    {
-        ActivityContext.TryParse(RetryState.Header(record.Message.Headers, HeaderNames.TraceParent), null, out var parent);
-        var activity = WorkerTelemetry.ActivitySource.StartActivity("deliver", ActivityKind.Consumer, parent);
+        var parent = Propagators.DefaultTextMapPropagator.Extract(default, record.Message.Headers, static (headers, name) =>
+            RetryState.Header(headers, name) is { } value ? [value] : []);
+        Baggage.Current = parent.Baggage;
+        var activity = WorkerTelemetry.ActivitySource.StartActivity($"{record.Topic} process", ActivityKind.Consumer, parent.ActivityContext);
         activity?.SetTag("messaging.system", "kafka");
-        activity?.SetTag("messaging.source.name", record.Topic);
+        activity?.SetTag("messaging.destination.name", record.Topic);
+        activity?.SetTag("messaging.operation.name", "process");
+        activity?.SetTag("messaging.operation.type", "process");
+        activity?.SetTag("messaging.kafka.consumer.group", _consumerGroup);
+        activity?.SetTag("messaging.destination.partition.id", record.Partition.Value.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        activity?.SetTag("messaging.kafka.offset", record.Offset.Value);
         activity?.SetTag("whatsapp.event_id", envelope.EventId);
         return activity;
     }

@@ -1,11 +1,11 @@
 using System.Text;
-using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Kafka;
 using Streaming.Kafka.Acknowledgements;
+using Streaming.SchemaRegistry;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Telemetry;
 
@@ -20,6 +20,7 @@ namespace Streaming.Worker.Processing;
 /// </summary>
 public sealed class FailureRouter(
     IProducer<string?, byte[]> producer,
+    RecordValueWriter<DeadLetter> deadLetters,
     Topology topology,
     IOptions<WorkerOptions> options,
     WorkerTelemetry telemetry,
@@ -66,7 +67,7 @@ public sealed class FailureRouter(
         return ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
     }
 
-    public Task DeadLetterAsync(
+    public async Task DeadLetterAsync(
         ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, string reason, int attempts, int? statusCode, string? error, CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -94,10 +95,11 @@ public sealed class FailureRouter(
         headers.Add(HeaderNames.DlqReason, Encoding.UTF8.GetBytes(reason));
         logger.DeadLettered(eventId, reason, attempts, error);
         telemetry.DeadLettered(reason);
-        return ProduceUntilStoredAsync(_lane.DeadLetter.Name, new Message<string?, byte[]>
+        await ProduceUntilStoredAsync(_lane.DeadLetter.Name, new Message<string?, byte[]>
         {
             Key = record.Message.Key,
-            Value = JsonSerializer.SerializeToUtf8Bytes(deadLetter, ContractsJsonContext.Default.DeadLetter),
+            // Plain JSON, or framed under <dlq topic>-value when SCHEMA_REGISTRY_URL is set.
+            Value = await deadLetters.WriteUntilDoneAsync(deadLetter, _lane.DeadLetter.Name, ct),
             Headers = headers,
         }, ct);
     }

@@ -37,4 +37,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Event {EventId} delivered in {ElapsedMs} ms")]
     public static partial void Delivered(this ILogger logger, string eventId, long elapsedMs);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Event {EventId}: the record's schema cannot be resolved ({Error}); it waits and is read again")]
+    public static partial void SchemaUnresolved(this ILogger logger, string? eventId, string? error);
 }

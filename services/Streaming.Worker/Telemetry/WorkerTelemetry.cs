@@ -24,6 +24,7 @@ public sealed class WorkerTelemetry : IDisposable
     private readonly Counter<long> _retried;
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _unverifiedAcks;
+    private readonly Counter<long> _schemaUnresolved;
     private readonly Histogram<double> _deliveryDuration;
     private readonly Histogram<double> _endToEnd;
     private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
@@ -39,6 +40,8 @@ public sealed class WorkerTelemetry : IDisposable
         _deadLettered = _meter.CreateCounter<long>("dead_lettered_total", description: "Events dead-lettered, by reason");
         _unverifiedAcks = _meter.CreateCounter<long>("unverified_acks_total",
             description: "Moves to a retry tier or the DLQ reported persisted without an offset (an implicit acknowledgement) and produced again, by topic and partition");
+        _schemaUnresolved = _meter.CreateCounter<long>("schema_unresolved_total",
+            description: "Times a framed record waited because its schema id could not be resolved by the Schema Registry");
         _deliveryDuration = _meter.CreateHistogram<double>("delivery_duration_seconds", "s", "One HTTP delivery attempt");
         _endToEnd = _meter.CreateHistogram<double>("end_to_end_latency_seconds", "s", "From the ingress receiving the webhook to the endpoint's 2xx");
         _meter.CreateObservableGauge("in_flight", () => new Measurement<int>(Volatile.Read(ref _inFlight), _lane), description: "Deliveries under way");
@@ -53,6 +56,7 @@ public sealed class WorkerTelemetry : IDisposable
     {
         _consumed.Add(0, _lane);
         _delivered.Add(0, _lane);
+        _schemaUnresolved.Add(0, _lane);
         foreach (var tier in lane.RetryTiers)
         {
             _retried.Add(0, _lane, new KeyValuePair<string, object?>("tier", DurationList.Format(tier.RetryDelay!.Value)));
@@ -78,6 +82,8 @@ public sealed class WorkerTelemetry : IDisposable
         _delivered.Add(1, _lane);
         _endToEnd.Record(Math.Max(0, endToEnd.TotalSeconds), _lane);
     }
+
+    public void SchemaUnresolved() => _schemaUnresolved.Add(1, _lane);
 
     public void Attempted(TimeSpan duration) => _deliveryDuration.Record(duration.TotalSeconds, _lane);
 
