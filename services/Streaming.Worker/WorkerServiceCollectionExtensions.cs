@@ -24,6 +24,7 @@ public static class WorkerServiceCollectionExtensions
 
         services.AddSingleton(sp => new StandardWebhooks(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SigningSecret));
         services.AddSingleton<CircuitBreakerStateProvider>();
+        services.TryAddSingleton<ILaneHold, LaneCircuitHold>();
         services.AddSingleton<WorkerTelemetry>();
         services.AddDelivery();
         services.AddSingleton(CreateProducer);

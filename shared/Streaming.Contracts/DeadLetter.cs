@@ -6,6 +6,9 @@ public static class DeadLetterReasons
     public const string Terminal4xx = "terminal-4xx";
     public const string RetriesExhausted = "retries-exhausted";
     public const string Poison = "poison";
+
+    /// <summary>Processing the record threw (a bug, not an outcome) on every one of a few attempts.</summary>
+    public const string ProcessingError = "processing-error";
 }
 
 /// <summary>

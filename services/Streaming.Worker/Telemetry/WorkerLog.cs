@@ -40,4 +40,10 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 12, Level = LogLevel.Warning, Message = "Kafka client: {Message}")]
     public static partial void KafkaClient(this ILogger logger, string message);
+
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Processing {Position} failed unexpectedly (attempt {Attempt} of {MaxAttempts})")]
+    public static partial void ProcessingFailed(this ILogger logger, string position, int attempt, int maxAttempts, Exception exception);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Commit on {When} failed: {Error}")]
+    public static partial void CommitFailed(this ILogger logger, string when, string error, Exception exception);
 }
