@@ -9,6 +9,7 @@ using Streaming.Hosting;
 using Streaming.Kafka;
 using Streaming.Worker.Consuming;
 using Streaming.Worker.Delivery;
+using Streaming.Worker.Ordering;
 using Streaming.Worker.Processing;
 using Streaming.Worker.Telemetry;
 
@@ -30,13 +31,14 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton(CreateProducer);
         services.AddSingleton<FailureRouter>();
         services.AddSingleton<EventProcessor>();
+        services.AddOrdering(configuration);
         services.AddHostedService<LaneConsumer>();
         services.AddSingleton(sp =>
         {
             var lane = sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane];
             return new KafkaTopicsReadinessCheck(
                 sp.GetRequiredService<IProducer<string?, byte[]>>().Handle,
-                [lane.Main.Name, .. lane.RetryTiers.Select(t => t.Name), lane.DeadLetter.Name]);
+                [lane.Main.Name, .. lane.RetryTiers.Select(t => t.Name), lane.DeadLetter.Name, lane.Order.Name]);
         });
         services.AddHealthChecks().AddCheck<KafkaTopicsReadinessCheck>("kafka", tags: [OperationalEndpoints.ReadinessTag]);
         return services;

@@ -9,6 +9,9 @@ public static class DeadLetterReasons
 
     /// <summary>Processing the record threw (a bug, not an outcome) on every one of a few attempts.</summary>
     public const string ProcessingError = "processing-error";
+
+    /// <summary>ORDERING=key: the key already had ORDERING_MAX_BLOCKED events waiting behind a retrying head.</summary>
+    public const string OrderBlocked = "order-blocked";
 }
 
 /// <summary>

@@ -12,7 +12,7 @@ public sealed record DeadLetterFilter(
     DateTimeOffset? Until)
 {
     public static readonly string[] Reasons = [Contracts.DeadLetterReasons.Terminal4xx, Contracts.DeadLetterReasons.RetriesExhausted, Contracts.DeadLetterReasons.Poison,
-        Contracts.DeadLetterReasons.ProcessingError];
+        Contracts.DeadLetterReasons.ProcessingError, Contracts.DeadLetterReasons.OrderBlocked];
 
     public bool IsEmpty => EventIds.Count == 0 && Reason is null && StatusCode is null && Key is null && Since is null && Until is null;
 

@@ -15,8 +15,9 @@ namespace Streaming.Worker.Consuming;
 /// Offsets are stored only for settled events and committed on revocation and shutdown.
 /// </summary>
 public sealed class LaneConsumer(
-    EventProcessor processor,
+    IRecordHandler handler,
     FailureRouter router,
+    IEnumerable<IPartitionListener> listeners,
     Topology topology,
     IOptions<WorkerOptions> options,
     IOptions<KafkaOptions> kafka,
@@ -32,7 +33,7 @@ public sealed class LaneConsumer(
     private readonly LaneTopics _lane = topology[options.Value.Lane];
     private readonly SemaphoreSlim _slots = new(options.Value.MaxInFlight, options.Value.MaxInFlight);
     private readonly PartitionFlow _flow = new(
-        topology[options.Value.Lane].Main.Name, hold, time, TimeSpan.FromMilliseconds(options.Value.DrainTimeoutMs), logger);
+        topology[options.Value.Lane].Main.Name, hold, time, TimeSpan.FromMilliseconds(options.Value.DrainTimeoutMs), logger, [.. listeners]);
     private readonly ProcessingAttempts _attempts = new(ProcessingAttempts.Default, ProcessingAttempts.DefaultBackoff, time, logger);
     private long _lagUpdatedAt;
 
@@ -159,7 +160,7 @@ public sealed class LaneConsumer(
     {
         // Per-key order: wait for this key's previous event, whatever became of it.
         await previous.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
-        await _attempts.RunAsync(record, c => processor.ProcessAsync(record, c), (e, attempts, c) =>
+        await _attempts.RunAsync(record, c => handler.HandleAsync(record, c), (e, attempts, c) =>
         {
             var state = RetryState.From(record, _lane);
             var eventId = RetryState.Header(record.Message.Headers, HeaderNames.EventId);

@@ -11,8 +11,10 @@ namespace Streaming.Worker.Consuming;
 /// or is saturated, which offsets are stored once settled, and the drain and commit on revocation and
 /// shutdown. Every method but <see cref="Settle"/> runs on the poll thread.
 /// </summary>
-internal sealed class PartitionFlow(string mainTopic, ILaneHold hold, TimeProvider time, TimeSpan drainTimeout, ILogger logger)
+internal sealed class PartitionFlow(
+    string mainTopic, ILaneHold hold, TimeProvider time, TimeSpan drainTimeout, ILogger logger, IReadOnlyList<IPartitionListener>? listeners = null)
 {
+    private readonly IReadOnlyList<IPartitionListener> _listeners = listeners ?? [];
     private readonly ConcurrentQueue<Settlement> _settled = new();
     private readonly Dictionary<TopicPartition, PartitionWork> _work = [];
     private readonly Dictionary<TopicPartition, DateTimeOffset> _dueAt = [];
@@ -25,11 +27,16 @@ internal sealed class PartitionFlow(string mainTopic, ILaneHold hold, TimeProvid
 
     public bool IsPaused(TopicPartition partition) => _paused.Contains(partition);
 
-    public void Assigned(IEnumerable<TopicPartition> partitions)
+    public void Assigned(IReadOnlyCollection<TopicPartition> partitions)
     {
         foreach (var tp in partitions)
         {
             _work[tp] = new PartitionWork(tp);
+        }
+
+        foreach (var listener in _listeners)
+        {
+            listener.Assigned(partitions);
         }
     }
 
@@ -149,6 +156,11 @@ internal sealed class PartitionFlow(string mainTopic, ILaneHold hold, TimeProvid
             _work.Remove(tp);
             _dueAt.Remove(tp);
             _paused.Remove(tp);
+        }
+
+        foreach (var listener in _listeners)
+        {
+            listener.Released(partitions);
         }
 
         return offsets;
