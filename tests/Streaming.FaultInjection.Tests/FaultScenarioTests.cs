@@ -21,6 +21,8 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
         var result = await ledger.SettleAsync(scenario, Settle);
         output.WriteLine($"{scenarioName}: {result}");
         Assert.True(result.Missing.Count == 0, $"{scenarioName}: {result}\n{Diagnose(scenario, result.Missing)}");
+        // ORDERING=key is the messages lane's default: no event of a key arrives after a later one.
+        Assert.True(result.OutOfOrderPerKey == 0, $"{scenarioName}: {result}");
         return result;
     }
 
