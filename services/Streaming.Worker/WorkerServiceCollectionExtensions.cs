@@ -11,6 +11,7 @@ using Streaming.Kafka.Clients;
 using Streaming.SchemaRegistry;
 using Streaming.Worker.Consuming;
 using Streaming.Worker.Delivery;
+using Streaming.Worker.Ordering;
 using Streaming.Worker.Processing;
 using Streaming.Worker.Telemetry;
 
@@ -26,6 +27,7 @@ public static class WorkerServiceCollectionExtensions
 
         services.AddSingleton(sp => new StandardWebhooks(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SigningSecret));
         services.AddSingleton<CircuitBreakerStateProvider>();
+        services.TryAddSingleton<ILaneHold, LaneCircuitHold>();
         services.AddSingleton<WorkerTelemetry>();
         services.AddDelivery();
         services.AddSingleton(CreateProducer);
@@ -35,13 +37,14 @@ public static class WorkerServiceCollectionExtensions
             OperationalEndpoints.ReadinessTag);
         services.AddSingleton<FailureRouter>();
         services.AddSingleton<EventProcessor>();
+        services.AddOrdering(configuration);
         services.AddHostedService<LaneConsumer>();
         services.AddSingleton(sp =>
         {
             var lane = sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane];
             return new KafkaTopicsReadinessCheck(
                 sp.GetRequiredService<IProducer<string?, byte[]>>().Handle,
-                [lane.Main.Name, .. lane.RetryTiers.Select(t => t.Name), lane.DeadLetter.Name]);
+                [lane.Main.Name, .. lane.RetryTiers.Select(t => t.Name), lane.DeadLetter.Name, lane.Order.Name]);
         });
         services.AddHealthChecks().AddCheck<KafkaTopicsReadinessCheck>("kafka", tags: [OperationalEndpoints.ReadinessTag]);
         return services;

@@ -6,6 +6,12 @@ public static class DeadLetterReasons
     public const string Terminal4xx = "terminal-4xx";
     public const string RetriesExhausted = "retries-exhausted";
     public const string Poison = "poison";
+
+    /// <summary>Processing the record threw (a bug, not an outcome) on every one of a few attempts.</summary>
+    public const string ProcessingError = "processing-error";
+
+    /// <summary>ORDERING=key: the key already had ORDERING_MAX_BLOCKED events waiting behind a retrying head.</summary>
+    public const string OrderBlocked = "order-blocked";
 }
 
 /// <summary>

@@ -18,6 +18,13 @@ public static class HeaderNames
 
     // Added when a record is dead-lettered: lets tools filter dead letters by reason without parsing the value.
     public const string DlqReason = "dlq-reason";
+    // ORDERING=key: the chain of a blocked key (its head's event id), the record's place in it, the version of
+    // the chain's progress it was moved with; on a follower released by a dead-lettered head, that head's
+    // event id (also sent to the business as an HTTP header of the same name).
+    public const string OrderChain = "order-chain";
+    public const string OrderSeq = "order-seq";
+    public const string OrderVersion = "order-version";
+    public const string AfterDeadLetter = "after-dead-letter";
 
     // Added by streamctl when a dead letter is replayed.
     public const string ReplayedFrom = "replayed-from";

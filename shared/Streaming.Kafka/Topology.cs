@@ -8,6 +8,7 @@ public enum TopicKind
     Retry,
     DeadLetter,
     ReplayLedger,
+    Order,
 }
 
 /// <summary>One topic of the pipeline: created by provisioning, named by every service the same way.</summary>
@@ -85,9 +86,10 @@ public sealed record LaneTopics(
     TopicDefinition Main,
     IReadOnlyList<TopicDefinition> RetryTiers,
     TopicDefinition DeadLetter,
-    TopicDefinition ReplayLedger)
+    TopicDefinition ReplayLedger,
+    TopicDefinition Order)
 {
-    public IEnumerable<TopicDefinition> All => [Main, .. RetryTiers, DeadLetter, ReplayLedger];
+    public IEnumerable<TopicDefinition> All => [Main, .. RetryTiers, DeadLetter, ReplayLedger, Order];
 
     internal static LaneTopics Create(string prefix, Lane lane, IReadOnlyList<TimeSpan> delays, int mainPartitions, TopologyOptions o)
     {
@@ -102,7 +104,20 @@ public sealed record LaneTopics(
         // Compacted: one record per replayed DLQ record, kept for as long as the DLQ itself.
         var ledger = new TopicDefinition($"{name}.dlq.replayed", lane, TopicKind.ReplayLedger, 1, rf,
             new Dictionary<string, string> { ["cleanup.policy"] = "compact" });
-        return new LaneTopics(lane, main, tiers, dlq, ledger);
+
+        // Compacted, keyed by customer key (chains) or message id (status ranks): the state that keeps order
+        // across retries (ORDERING), tailed by every replica of the lane. The statuses lane's entries only
+        // matter for as long as a status can still be retrying, so old ones are also deleted there.
+        var orderConfig = new Dictionary<string, string> { ["cleanup.policy"] = "compact" };
+        if (lane == Lane.Statuses)
+        {
+            var window = TimeSpan.FromTicks(delays.Sum(d => d.Ticks) * 2) + TimeSpan.FromHours(1);
+            orderConfig["cleanup.policy"] = "compact,delete";
+            orderConfig["retention.ms"] = ((long)window.TotalMilliseconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        var order = new TopicDefinition($"{name}.order", lane, TopicKind.Order, o.RetryPartitions, rf, orderConfig);
+        return new LaneTopics(lane, main, tiers, dlq, ledger, order);
     }
 
     private static Dictionary<string, string> Retention(TimeSpan retention) =>

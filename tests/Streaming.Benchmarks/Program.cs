@@ -18,6 +18,7 @@ IBenchmark[] all =
     new RetryBenchmark(),
     new ResourceBenchmark(),
     new ReplicaScalingBenchmark(),
+    new OrderingBenchmark(),
 ];
 
 var quick = args.Contains("--quick");

@@ -29,7 +29,7 @@ public static class Contract
     [
         "WORKER_LANE", "DELIVERY_URL", "DELIVERY_SIGNING_SECRET", "WORKER_PORT", "WORKER_MAX_IN_FLIGHT",
         "DELIVERY_TIMEOUT_MS", "RETRY_JITTER", "CIRCUIT_FAILURE_RATIO", "CIRCUIT_MIN_THROUGHPUT",
-        "CIRCUIT_SAMPLING_SECONDS", "CIRCUIT_BREAK_SECONDS", "DESTINATIONS_FILE", "ORDERING",
+        "CIRCUIT_SAMPLING_SECONDS", "CIRCUIT_BREAK_SECONDS", "DESTINATIONS_FILE", "ORDERING", "ORDERING_MAX_BLOCKED",
     ];
 
     /// <summary>Read by `make run` (and docker-compose.kafka.yml) to give each lane's worker its DELIVERY_URL.</summary>

@@ -32,6 +32,11 @@ public static partial class MetricReferences
         "whatsapp_worker_consumer_lag",
         "whatsapp_worker_circuit_state",
         "whatsapp_worker_unverified_acks_total",
+        "whatsapp_worker_statuses_superseded_total",
+        "whatsapp_worker_order_followed_total",
+        "whatsapp_worker_order_blocked_total",
+        "whatsapp_worker_order_released_total",
+        "whatsapp_worker_order_blocked_keys",
     };
 
     /// <summary>Histograms: queried only as their _bucket, _sum and _count series.</summary>

@@ -36,9 +36,11 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
             ? $"the ingress counted {result.UnverifiedAcks} unverified acknowledgements that decided an answer, the client saw {result.UnverifiedRefusals} 503s naming one"
             : null;
         var diagnosis = result.Missing.Count > 0 ? Diagnose(scenario, result) : ackMismatch;
-        SoakLedger.Record(new SoakRun(scenarioName, run, result.Missing.Count == 0 && ackMismatch is null, result, diagnosis));
+        SoakLedger.Record(new SoakRun(scenarioName, run, result.Missing.Count == 0 && ackMismatch is null && result.OutOfOrderPerKey == 0, result, diagnosis));
         Assert.True(result.Missing.Count == 0, $"{scenarioName}: {result}\n{diagnosis}");
         Assert.True(ackMismatch is null, $"{scenarioName}: {ackMismatch}");
+        // ORDERING=key is the messages lane's default: no event of a key arrives after a later one.
+        Assert.True(result.OutOfOrderPerKey == 0, $"{scenarioName}: {result}");
         return result;
     }
 

@@ -58,6 +58,38 @@ public sealed class Ledger
         };
     }
 
+    /// <summary>
+    /// Deliveries that reached the endpoint after a later event of the same key (its first 2xx, against the
+    /// events' order on the lane's main topic). With ORDERING=key (the messages lane's default) it must be 0.
+    /// </summary>
+    public static int OutOfOrder(IEnumerable<ReadRecord> main, DownstreamStub stub)
+    {
+        var positions = new Dictionary<string, (string Key, long Offset)>();
+        foreach (var r in main.OrderBy(r => r.Partition).ThenBy(r => r.Offset))
+        {
+            if (r.Key is not null && r.Header(HeaderNames.EventId) is { } id)
+            {
+                positions.TryAdd(id, (r.Key, r.Offset));
+            }
+        }
+
+        var first = stub.Receipts.Where(r => r.Answered is >= 200 and < 300).GroupBy(r => r.EventId).Select(g => g.MinBy(r => r.At)!)
+            .Where(r => positions.ContainsKey(r.EventId));
+        var outOfOrder = 0;
+        foreach (var key in first.GroupBy(r => positions[r.EventId].Key))
+        {
+            var highest = -1L;
+            foreach (var receipt in key.OrderBy(r => r.At))
+            {
+                var offset = positions[receipt.EventId].Offset;
+                outOfOrder += offset < highest ? 1 : 0;
+                highest = Math.Max(highest, offset);
+            }
+        }
+
+        return outOfOrder;
+    }
+
     /// <summary>Polls until nothing accepted is missing, or the deadline passes.</summary>
     public async Task<LedgerResult> SettleAsync(PipelineScenario scenario, TimeSpan timeout)
     {
@@ -67,7 +99,8 @@ public sealed class Ledger
             var result = Check(scenario.Stub, LaneNames.All.SelectMany(l => scenario.DeadLetters(l).Select(d => d.Letter)));
             if (result.Missing.Count == 0 || DateTime.UtcNow > deadline)
             {
-                return result;
+                var main = TopicReader.ReadAll(scenario.Broker.BootstrapServers, scenario.Topology[Lane.Messages].Main.Name);
+                return result with { OutOfOrderPerKey = OutOfOrder(main, scenario.Stub) };
             }
 
             await Task.Delay(250);
@@ -113,8 +146,12 @@ public sealed record LedgerResult
     /// <summary>Worker moves reported persisted without an offset and produced again (whatsapp_worker_unverified_acks_total, in-process workers).</summary>
     public long UnverifiedMoves { get; init; }
 
+    /// <summary>Messages-lane deliveries that came after a later event of their key (see <see cref="Ledger.OutOfOrder"/>).</summary>
+    public int OutOfOrderPerKey { get; init; }
+
     public override string ToString() =>
         $"accepted {Accepted}, refused (503) {Refused} ({UnverifiedRefusals} unverified), delivered {Delivered}, dead-lettered {DeadLettered}, "
         + $"duplicates {Duplicates}, missing {Missing.Count}, unverified acks: ingress {UnverifiedAcks}, worker moves {UnverifiedMoves}"
+        + $", out-of-order deliveries per key {OutOfOrderPerKey}"
         + (Missing.Count > 0 ? $" (e.g. {string.Join(", ", Missing.Take(5))})" : "");
 }

@@ -12,9 +12,9 @@ public class TopologyTests
         Assert.Equal(
             [
                 "whatsapp.messages", "whatsapp.messages.retry.5s", "whatsapp.messages.retry.30s", "whatsapp.messages.retry.5m", "whatsapp.messages.retry.30m",
-                "whatsapp.messages.dlq", "whatsapp.messages.dlq.replayed",
+                "whatsapp.messages.dlq", "whatsapp.messages.dlq.replayed", "whatsapp.messages.order",
                 "whatsapp.statuses", "whatsapp.statuses.retry.5s", "whatsapp.statuses.retry.30s", "whatsapp.statuses.retry.5m", "whatsapp.statuses.retry.30m",
-                "whatsapp.statuses.dlq", "whatsapp.statuses.dlq.replayed",
+                "whatsapp.statuses.dlq", "whatsapp.statuses.dlq.replayed", "whatsapp.statuses.order",
             ],
             topology.Topics.Select(t => t.Name));
         Assert.Equal("whatsapp-messages-worker", topology.ConsumerGroup(Lane.Messages));
@@ -22,6 +22,8 @@ public class TopologyTests
         Assert.Equal([0, 1, 2, 3], topology[Lane.Messages].RetryTiers.Select(t => t.RetryTier!.Value));
         Assert.Equal(TimeSpan.FromMinutes(5), topology[Lane.Statuses].RetryTiers[2].RetryDelay);
         Assert.Equal("compact", topology[Lane.Messages].ReplayLedger.Config["cleanup.policy"]);
+        Assert.Equal("compact", topology[Lane.Messages].Order.Config["cleanup.policy"]);
+        Assert.Equal("compact,delete", topology[Lane.Statuses].Order.Config["cleanup.policy"]);
         Assert.Equal((7 * 24 * 3600 * 1000L).ToString(), topology[Lane.Messages].Main.Config["retention.ms"]);
     }
 

@@ -9,7 +9,11 @@ using Streaming.Contracts;
 namespace Streaming.Testing;
 
 /// <summary>One delivery as the business's endpoint saw it.</summary>
-public sealed record Receipt(string Lane, string EventId, string? Key, DateTimeOffset At, bool SignatureValid, int Answered, JsonElement Envelope, string? Replica = null);
+public sealed record Receipt(string Lane, string EventId, string? Key, DateTimeOffset At, bool SignatureValid, int Answered, JsonElement Envelope, string? Replica = null)
+{
+    /// <summary>The <c>after-dead-letter</c> header (ORDERING=key): an earlier event of the key was dead-lettered.</summary>
+    public string? AfterDeadLetter { get; init; }
+}
 
 /// <summary>What the stub answers one delivery with.</summary>
 public sealed record StubReply(int Status, TimeSpan Delay = default, string? RetryAfter = null)
@@ -77,7 +81,10 @@ public sealed class DownstreamStub : IAsyncDisposable
             var envelope = JsonDocument.Parse(body).RootElement.Clone();
             var key = envelope.TryGetProperty("payload", out var p) && p.TryGetProperty("from", out var from) ? from.GetString()
                 : p.ValueKind == JsonValueKind.Object && p.TryGetProperty("recipient_id", out var r) ? r.GetString() : null;
-            var receipt = new Receipt(lane, id, key, DateTimeOffset.UtcNow, valid, 0, envelope, request.Query["replica"].FirstOrDefault());
+            var receipt = new Receipt(lane, id, key, DateTimeOffset.UtcNow, valid, 0, envelope, request.Query["replica"].FirstOrDefault())
+            {
+                AfterDeadLetter = request.Headers.TryGetValue(HeaderNames.AfterDeadLetter, out var dead) ? dead.ToString() : null,
+            };
             var attempt = _attempts.AddOrUpdate(id, 1, (_, n) => n + 1);
             var reply = valid ? Reply(receipt, attempt) : new StubReply(401);
             if (reply.Delay > TimeSpan.Zero)

@@ -98,6 +98,22 @@ public sealed class PipelineScenario : IAsyncDisposable
         }
     }
 
+    /// <summary>One event with its envelope as given (e.g. a status other than delivered), with the ingress's headers.</summary>
+    public void ProduceEnvelope(Lane lane, string eventId, string key, byte[] envelope)
+    {
+        _producer.Produce(Topology[lane].Main.Name, new Message<string?, byte[]>
+        {
+            Key = key,
+            Value = envelope,
+            Headers = new Headers
+            {
+                { HeaderNames.EventId, Encoding.UTF8.GetBytes(eventId) },
+                { HeaderNames.EventType, Encoding.UTF8.GetBytes(lane == Lane.Messages ? EventTypes.Message : EventTypes.Status) },
+            },
+        });
+        _producer.Flush(TimeSpan.FromSeconds(30));
+    }
+
     public void ProduceRaw(string topic, string? key, byte[] value)
     {
         _producer.Produce(topic, new Message<string?, byte[]> { Key = key, Value = value });

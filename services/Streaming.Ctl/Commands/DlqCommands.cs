@@ -34,7 +34,7 @@ internal static class DlqCommands
     {
         public Option<string> Lane { get; } = new("--lane") { Description = "messages or statuses", Required = true };
         public Option<string[]> EventId { get; } = new("--event-id") { Description = "only these event ids (repeatable)", AllowMultipleArgumentsPerToken = true };
-        public Option<string?> Reason { get; } = new("--reason") { Description = "terminal-4xx, retries-exhausted or poison" };
+        public Option<string?> Reason { get; } = new("--reason") { Description = "terminal-4xx, retries-exhausted, poison, processing-error or order-blocked" };
         public Option<int?> Status { get; } = new("--status") { Description = "last HTTP status code, e.g. 404" };
         public Option<string?> Key { get; } = new("--key") { Description = "the customer's wa_id (record key)" };
         public Option<string?> Since { get; } = new("--since") { Description = "failed at or after: ISO-8601 time or a duration back from now (2h, 7d)" };

@@ -11,7 +11,8 @@ public sealed record DeadLetterFilter(
     DateTimeOffset? Since,
     DateTimeOffset? Until)
 {
-    public static readonly string[] Reasons = [Contracts.DeadLetterReasons.Terminal4xx, Contracts.DeadLetterReasons.RetriesExhausted, Contracts.DeadLetterReasons.Poison];
+    public static readonly string[] Reasons = [Contracts.DeadLetterReasons.Terminal4xx, Contracts.DeadLetterReasons.RetriesExhausted, Contracts.DeadLetterReasons.Poison,
+        Contracts.DeadLetterReasons.ProcessingError, Contracts.DeadLetterReasons.OrderBlocked];
 
     public bool IsEmpty => EventIds.Count == 0 && Reason is null && StatusCode is null && Key is null && Since is null && Until is null;
 

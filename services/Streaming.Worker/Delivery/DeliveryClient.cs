@@ -18,7 +18,10 @@ public sealed class DeliveryClient(IHttpClientFactory clients, IOptions<WorkerOp
 
     private readonly Uri _url = new(options.Value.DeliveryUrl);
 
-    public async Task<DeliveryResult> DeliverAsync(string eventId, byte[] envelope, CancellationToken cancellationToken)
+    /// <summary>The HTTP header that tells the business an earlier event of the conversation was dead-lettered (ORDERING=key).</summary>
+    public const string AfterDeadLetterHeader = HeaderNames.AfterDeadLetter;
+
+    public async Task<DeliveryResult> DeliverAsync(string eventId, byte[] envelope, CancellationToken cancellationToken, string? afterDeadLetter = null)
     {
         var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
         using var request = new HttpRequestMessage(HttpMethod.Post, _url) { Content = new ByteArrayContent(envelope) };
@@ -26,6 +29,10 @@ public sealed class DeliveryClient(IHttpClientFactory clients, IOptions<WorkerOp
         request.Headers.Add(StandardWebhooks.IdHeader, eventId);
         request.Headers.Add(StandardWebhooks.TimestampHeader, timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
         request.Headers.Add(StandardWebhooks.SignatureHeader, signer.Sign(eventId, timestamp, envelope));
+        if (afterDeadLetter is not null)
+        {
+            request.Headers.Add(AfterDeadLetterHeader, afterDeadLetter);
+        }
 
         try
         {

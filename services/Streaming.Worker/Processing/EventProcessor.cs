@@ -30,7 +30,7 @@ public sealed class EventProcessor(
     private readonly string _consumerGroup = topology.ConsumerGroup(options.Value.Lane);
     private readonly TimeSpan _circuitProbe = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.CircuitBreakSeconds / 4));
 
-    public async Task ProcessAsync(ConsumeResult<string?, byte[]> record, CancellationToken ct)
+    public async Task<ProcessingOutcome> ProcessAsync(ConsumeResult<string?, byte[]> record, CancellationToken ct)
     {
         var state = RetryState.From(record, _lane);
         var eventId = RetryState.Header(record.Message.Headers, HeaderNames.EventId);
@@ -47,9 +47,8 @@ public sealed class EventProcessor(
 
         if (read.Outcome != ReadOutcome.Read)
         {
-            await router.DeadLetterAsync(record, state, eventId, DeadLetterReasons.Poison, state.Attempts, null,
+            return await router.DeadLetterAsync(record, state, eventId, DeadLetterReasons.Poison, state.Attempts, null,
                 "the value is not an event envelope (JSON with eventId, schemaVersion 1)", ct);
-            return;
         }
 
         var (envelope, body) = (read.Value!, read.Json!);
@@ -57,7 +56,8 @@ public sealed class EventProcessor(
         while (true)
         {
             var started = time.GetTimestamp();
-            var result = await delivery.DeliverAsync(envelope.EventId, body, ct);
+            var result = await delivery.DeliverAsync(envelope.EventId, body, ct,
+                afterDeadLetter: RetryState.Header(record.Message.Headers, HeaderNames.AfterDeadLetter));
             if (result.Outcome != DeliveryOutcome.CircuitOpen)
             {
                 telemetry.Attempted(time.GetElapsedTime(started));
@@ -74,18 +74,16 @@ public sealed class EventProcessor(
                 case DeliveryOutcome.Delivered:
                     telemetry.Delivered(time.GetUtcNow() - envelope.ReceivedAt);
                     logger.Delivered(envelope.EventId, (long)time.GetElapsedTime(started).TotalMilliseconds);
-                    return;
+                    return ProcessingOutcome.Delivered;
                 case DeliveryOutcome.CircuitOpen:
                     // The endpoint is down: the event waits here, uncommitted, while consumption is
                     // paused, rather than being sprayed into the retry tiers.
                     await Task.Delay(_circuitProbe, time, ct);
                     continue;
                 case DeliveryOutcome.Terminal:
-                    await router.DeadLetterAsync(record, state, envelope.EventId, DeadLetterReasons.Terminal4xx, state.Attempts + 1, result.StatusCode, result.Error, ct);
-                    return;
+                    return await router.DeadLetterAsync(record, state, envelope.EventId, DeadLetterReasons.Terminal4xx, state.Attempts + 1, result.StatusCode, result.Error, ct);
                 default:
-                    await router.RetryOrExhaustAsync(record, state, envelope.EventId, result, ct);
-                    return;
+                    return await router.RetryOrExhaustAsync(record, state, envelope.EventId, result, ct);
             }
         }
     }

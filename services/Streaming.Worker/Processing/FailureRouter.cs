@@ -31,13 +31,15 @@ public sealed class FailureRouter(
     private readonly LaneTopics _lane = topology[options.Value.Lane];
 
     /// <summary>Next tier, or the DLQ once the tiers are exhausted.</summary>
-    public Task RetryOrExhaustAsync(ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, DeliveryResult failure, CancellationToken ct)
+    public async Task<ProcessingOutcome> RetryOrExhaustAsync(ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, DeliveryResult failure, CancellationToken ct)
     {
         var attempts = state.Attempts + 1;
-        var nextTier = state.Tier is { } current ? current + 1 : 0;
+        // By attempts, not only by the tier it sits in: a follower moved into a later tier behind its head
+        // (ORDERING=key) has not been attempted there, and starts from the first tier.
+        var nextTier = state.Tier is { } current ? Math.Min(current + 1, state.Attempts) : 0;
         if (nextTier >= _lane.RetryTiers.Count)
         {
-            return DeadLetterAsync(record, state, eventId, DeadLetterReasons.RetriesExhausted, attempts, failure.StatusCode, failure.Error, ct);
+            return await DeadLetterAsync(record, state, eventId, DeadLetterReasons.RetriesExhausted, attempts, failure.StatusCode, failure.Error, ct);
         }
 
         var tier = _lane.RetryTiers[nextTier];
@@ -58,16 +60,30 @@ public sealed class FailureRouter(
             headers.Add(HeaderNames.LastStatusCode, Encoding.UTF8.GetBytes(code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
-        headers.Add(HeaderNames.NotBefore, Encoding.UTF8.GetBytes(RetryState.FormatTime(now + delay)));
+        var notBefore = now + delay;
+        headers.Add(HeaderNames.NotBefore, Encoding.UTF8.GetBytes(RetryState.FormatTime(notBefore)));
         headers.Add(HeaderNames.OriginTopic, Encoding.UTF8.GetBytes(state.OriginTopic));
 
         var tierName = DurationList.Format(tier.RetryDelay!.Value);
         logger.Retrying(eventId ?? "?", tierName, attempts, failure.Error);
         telemetry.Retried(tierName);
-        return ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
+        await ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
+        return new ProcessingOutcome(OutcomeKind.Retried, tier.Name, notBefore);
     }
 
-    public async Task DeadLetterAsync(
+    /// <summary>
+    /// Moves a record unchanged but for its not-before into another retry tier, without counting an attempt:
+    /// an ORDERING=key follower joining the tier where its key's head waits.
+    /// </summary>
+    public Task FollowAsync(ConsumeResult<string?, byte[]> record, string tierTopic, DateTimeOffset notBefore, CancellationToken ct)
+    {
+        var headers = CopyHeaders(record.Message.Headers, HeaderNames.NotBefore, HeaderNames.OriginTopic);
+        headers.Add(HeaderNames.NotBefore, Encoding.UTF8.GetBytes(RetryState.FormatTime(notBefore)));
+        headers.Add(HeaderNames.OriginTopic, Encoding.UTF8.GetBytes(RetryState.Header(record.Message.Headers, HeaderNames.OriginTopic) ?? _lane.Main.Name));
+        return ProduceUntilStoredAsync(tierTopic, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
+    }
+
+    public async Task<ProcessingOutcome> DeadLetterAsync(
         ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, string reason, int attempts, int? statusCode, string? error, CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -102,6 +118,7 @@ public sealed class FailureRouter(
             Value = await deadLetters.WriteUntilDoneAsync(deadLetter, _lane.DeadLetter.Name, ct),
             Headers = headers,
         }, ct);
+        return ProcessingOutcome.DeadLettered(reason);
     }
 
     /// <summary>

@@ -38,6 +38,14 @@ internal static partial class WorkerLog
     [LoggerMessage(EventId = 11, Level = LogLevel.Debug, Message = "Event {EventId} delivered in {ElapsedMs} ms")]
     public static partial void Delivered(this ILogger logger, string eventId, long elapsedMs);
 
-    [LoggerMessage(EventId = 13, Level = LogLevel.Warning, Message = "Event {EventId}: the record's schema cannot be resolved ({Error}); it waits and is read again")]
+    [LoggerMessage(EventId = 15, Level = LogLevel.Warning, Message = "Event {EventId}: the record's schema cannot be resolved ({Error}); it waits and is read again")]
     public static partial void SchemaUnresolved(this ILogger logger, string? eventId, string? error);
+    [LoggerMessage(EventId = 13, Level = LogLevel.Error, Message = "Processing {Position} failed unexpectedly (attempt {Attempt} of {MaxAttempts})")]
+    public static partial void ProcessingFailed(this ILogger logger, string position, int attempt, int maxAttempts, Exception exception);
+
+    [LoggerMessage(EventId = 14, Level = LogLevel.Error, Message = "Commit on {When} failed: {Error}")]
+    public static partial void CommitFailed(this ILogger logger, string when, string error, Exception exception);
+
+    [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Order state: {Message}")]
+    public static partial void OrderStateUnavailable(this ILogger logger, string message);
 }

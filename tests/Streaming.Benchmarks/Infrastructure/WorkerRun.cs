@@ -16,8 +16,13 @@ public sealed record WorkerRate(int Events, int Delivered, double Rate, double S
 public static class WorkerRun
 {
     /// <param name="window">How long after its first delivery the worker gets for the backlog: the run is bounded whatever the rate.</param>
+    public static Task<WorkerRate> MeasureAsync(
+        BenchCluster cluster, BenchStub stub, Lane lane, int events, TimeSpan window, string run, params (string Key, string? Value)[] workerSettings) =>
+        MeasureAsync(cluster, stub, lane, events, window, run, keys: 5000, workerSettings);
+
+    /// <param name="keys">How many distinct keys (conversations) the backlog spreads over.</param>
     public static async Task<WorkerRate> MeasureAsync(
-        BenchCluster cluster, BenchStub stub, Lane lane, int events, TimeSpan window, string run, params (string Key, string? Value)[] workerSettings)
+        BenchCluster cluster, BenchStub stub, Lane lane, int events, TimeSpan window, string run, int keys, params (string Key, string? Value)[] workerSettings)
     {
         stub.Reset();
         var topic = cluster.Topology[lane].Main.Name;
@@ -25,7 +30,7 @@ public static class WorkerRun
         {
             var now = DateTimeOffset.UtcNow;
             var failed = BenchCluster.ProduceAll(producer, Enumerable.Range(0, events)
-                .Select(i => (topic, BenchCluster.LaneRecord(lane, $"{run}-{i}", Webhooks.WaId(i % 5000), now))));
+                .Select(i => (topic, BenchCluster.LaneRecord(lane, $"{run}-{i}", Webhooks.WaId(i % keys), now))));
             if (failed > 0)
             {
                 throw new InvalidOperationException($"{failed} backlog records were not produced");

@@ -1,0 +1,345 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using Streaming.Kafka;
+using Streaming.Kafka.Clients;
+using Streaming.Worker.Consuming;
+using Streaming.Worker.Telemetry;
+
+namespace Streaming.Worker.Ordering;
+
+/// <summary>
+/// The ordering state of the lane, kept in its compacted <c>&lt;prefix&gt;.&lt;lane&gt;.order</c> topic and
+/// mirrored in memory: every replica tails the whole topic (no consumer group), applies what the others
+/// write, and applies its own writes once the broker has acknowledged them. Before a newly assigned
+/// partition's records are decided, the tail has read up to the end offsets seen at the assignment
+/// (<see cref="Ready"/>), so a replica that takes over knows what its predecessor wrote. Memory holds only
+/// blocked keys (constant size each, however many events wait) and status ranks younger than the window.
+/// </summary>
+public sealed class OrderStateStore : IPartitionListener, IHostedService, IDisposable
+{
+    internal const string ChainPrefix = "c|";
+    internal const string ProgressPrefix = "p|";
+    internal const string StatusPrefix = "s|";
+    private const string WriterHeader = "order-writer";
+
+    private readonly string _topic;
+    private readonly int _partitions;
+    private readonly string _mainTopic;
+    private readonly TimeSpan _statusWindow;
+    private readonly IProducer<string?, byte[]> _producer;
+    private readonly TimeProvider _time;
+    private readonly ILogger<OrderStateStore> _logger;
+    private readonly IConsumer<string?, byte[]> _tail;
+    private readonly byte[] _writer = Encoding.UTF8.GetBytes(Guid.NewGuid().ToString("N"));
+    private readonly ConcurrentDictionary<string, ChainBlock> _blocks = new();
+    private readonly ConcurrentDictionary<string, ChainProgress> _progress = new();
+    private readonly ConcurrentDictionary<string, StatusMark> _marks = new();
+    private readonly ConcurrentDictionary<int, long> _positions = new();
+    private readonly ConcurrentDictionary<int, byte> _ownedMain = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task _ready = Task.CompletedTask;
+    private Thread? _thread;
+    private int _disposed;
+
+    public OrderStateStore(
+        Topology topology, IOptions<WorkerOptions> options, IOptions<OrderingOptions> ordering, KafkaClientFactory clients,
+        IProducer<string?, byte[]> producer, TimeProvider time, ILogger<OrderStateStore> logger)
+    {
+        var lane = topology[options.Value.Lane];
+        // Statuses always keep their ranks; a lane keeps chains with ORDERING=key.
+        Enabled = lane.Lane == Contracts.Lane.Statuses || ordering.Value.ByKey;
+        _topic = lane.Order.Name;
+        _partitions = lane.Order.Partitions;
+        _mainTopic = lane.Main.Name;
+        // A status can come back from the tiers at most the sum of their delays after it first failed.
+        _statusWindow = TimeSpan.FromTicks(topology.RetryDelays.Sum(d => d.Ticks)) + TimeSpan.FromMinutes(1);
+        _producer = producer;
+        _time = time;
+        _logger = logger;
+        _tail = clients.Consumer<string?, byte[]>(new ConsumerConfig
+        {
+            // Assigned by hand, never committed: the group id is only required by the client.
+            GroupId = $"{topology.ConsumerGroup(options.Value.Lane)}-order-tail",
+            EnableAutoCommit = false,
+            EnableAutoOffsetStore = false,
+            EnablePartitionEof = true,
+            FetchWaitMaxMs = 50,
+        })
+        .Build();
+    }
+
+    public bool Enabled { get; }
+
+    /// <summary>Completes once the tail has read what was written before the latest assignment.</summary>
+    public Task Ready => Volatile.Read(ref _ready);
+
+    /// <summary>Invoked by the tail's sweep: a key whose chain is fully settled, on a main partition this replica owns.</summary>
+    public Func<string, Task>? ChainSettled { get; set; }
+
+    public int BlockedKeys => _blocks.Count;
+
+    public int StatusMarks => _marks.Count;
+
+    public ChainBlock? Block(string key) => _blocks.GetValueOrDefault(key);
+
+    /// <summary>The chain's progress, if what is known is about that chain.</summary>
+    public ChainProgress? Progress(string key, string chain) => _progress.TryGetValue(key, out var p) && p.Chain == chain ? p : null;
+
+    public StatusMark? Mark(string messageId) =>
+        _marks.TryGetValue(messageId, out var m) && _time.GetUtcNow() - m.At < _statusWindow ? m : null;
+
+    public bool OwnsMain(int partition) => _ownedMain.ContainsKey(partition);
+
+    public async Task WriteBlockAsync(string key, ChainBlock? block, CancellationToken ct)
+    {
+        await WriteAsync(ChainPrefix + key, block is null ? null : JsonSerializer.SerializeToUtf8Bytes(block, OrderingJsonContext.Default.ChainBlock), ct);
+        ApplyBlock(key, block);
+    }
+
+    public async Task WriteProgressAsync(string key, ChainProgress? progress, CancellationToken ct)
+    {
+        await WriteAsync(ProgressPrefix + key, progress is null ? null : JsonSerializer.SerializeToUtf8Bytes(progress, OrderingJsonContext.Default.ChainProgress), ct);
+        ApplyProgress(key, progress);
+    }
+
+    public async Task WriteMarkAsync(string messageId, StatusMark mark, CancellationToken ct)
+    {
+        await WriteAsync(StatusPrefix + messageId, JsonSerializer.SerializeToUtf8Bytes(mark, OrderingJsonContext.Default.StatusMark), ct);
+        ApplyMark(messageId, mark);
+    }
+
+    public void Assigned(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        foreach (var tp in partitions.Where(p => p.Topic == _mainTopic))
+        {
+            _ownedMain[tp.Partition.Value] = 0;
+        }
+
+        if (Enabled && partitions.Count > 0)
+        {
+            Volatile.Write(ref _ready, Task.Run(() => CatchUpAsync(_stop.Token)));
+        }
+    }
+
+    public void Released(IReadOnlyCollection<TopicPartition> partitions)
+    {
+        foreach (var tp in partitions.Where(p => p.Topic == _mainTopic))
+        {
+            _ownedMain.TryRemove(tp.Partition.Value, out _);
+        }
+    }
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            return Task.CompletedTask;
+        }
+
+        _tail.Assign(Enumerable.Range(0, _partitions).Select(p => new TopicPartitionOffset(_topic, p, Offset.Beginning)));
+        _thread = new Thread(Tail) { IsBackground = true, Name = "order-tail" };
+        _thread.Start();
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        _stop.Cancel();
+        _thread?.Join(TimeSpan.FromSeconds(5));
+        return Task.CompletedTask;
+    }
+
+    public void Dispose()
+    {
+        // Disposed twice: as a singleton and as the hosted service it also is.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        _stop.Cancel();
+        if (_thread is null || _thread.Join(TimeSpan.FromSeconds(5)))
+        {
+            _tail.Dispose();
+        }
+
+        _stop.Dispose();
+    }
+
+    private async Task WriteAsync(string key, byte[]? value, CancellationToken ct)
+    {
+        var backoff = TimeSpan.FromMilliseconds(100);
+        while (true)
+        {
+            try
+            {
+                await _producer.ProduceAsync(_topic, new Message<string?, byte[]> { Key = key, Value = value!, Headers = new Headers { { WriterHeader, _writer } } }, ct);
+                return;
+            }
+            catch (ProduceException<string?, byte[]> e)
+            {
+                // The decision it records is not acted on (offset stored) until it lands.
+                _logger.ForwardFailed(_topic, e.Error.Reason);
+                await Task.Delay(backoff, _time, ct);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+            }
+        }
+    }
+
+    /// <summary>Waits, without a thread, until the tail has read up to the end offsets of now.</summary>
+    private async Task CatchUpAsync(CancellationToken ct)
+    {
+        var targets = new Dictionary<int, long>();
+        for (var p = 0; p < _partitions; p++)
+        {
+            while (true)
+            {
+                try
+                {
+                    targets[p] = _tail.QueryWatermarkOffsets(new TopicPartition(_topic, p), TimeSpan.FromSeconds(5)).High.Value;
+                    break;
+                }
+                catch (KafkaException e)
+                {
+                    _logger.OrderStateUnavailable($"order state: end offsets of {_topic} [{p}] not known yet: {e.Error.Reason}");
+                    await Task.Delay(TimeSpan.FromMilliseconds(500), _time, ct);
+                }
+            }
+        }
+
+        while (targets.Any(t => _positions.GetValueOrDefault(t.Key) < t.Value))
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(20), _time, ct);
+        }
+    }
+
+    private void Tail()
+    {
+        var lastSweep = _time.GetTimestamp();
+        while (!_stop.IsCancellationRequested)
+        {
+            try
+            {
+                var record = _tail.Consume(TimeSpan.FromMilliseconds(100));
+                if (record is not null)
+                {
+                    if (!record.IsPartitionEOF)
+                    {
+                        Apply(record);
+                    }
+
+                    _positions[record.Partition.Value] = record.Offset.Value + (record.IsPartitionEOF ? 0 : 1);
+                }
+            }
+            catch (ConsumeException e)
+            {
+                _logger.OrderStateUnavailable($"order state: {e.Error.Reason}");
+            }
+            catch (ObjectDisposedException)
+            {
+                return;
+            }
+
+            if (_time.GetElapsedTime(lastSweep) > TimeSpan.FromSeconds(1))
+            {
+                lastSweep = _time.GetTimestamp();
+                Sweep();
+            }
+        }
+    }
+
+    private void Apply(ConsumeResult<string?, byte[]> record)
+    {
+        if (record.Message.Key is not { } key
+            || (record.Message.Headers.TryGetLastBytes(WriterHeader, out var writer) && writer.AsSpan().SequenceEqual(_writer)))
+        {
+            // Our own write: applied when the broker acknowledged it, possibly overtaken by a later one since.
+            return;
+        }
+
+        var value = record.Message.Value;
+        try
+        {
+            if (key.StartsWith(ChainPrefix, StringComparison.Ordinal))
+            {
+                ApplyBlock(key[ChainPrefix.Length..], value is null ? null : JsonSerializer.Deserialize(value, OrderingJsonContext.Default.ChainBlock));
+            }
+            else if (key.StartsWith(ProgressPrefix, StringComparison.Ordinal))
+            {
+                ApplyProgress(key[ProgressPrefix.Length..], value is null ? null : JsonSerializer.Deserialize(value, OrderingJsonContext.Default.ChainProgress));
+            }
+            else if (key.StartsWith(StatusPrefix, StringComparison.Ordinal) && value is not null
+                && JsonSerializer.Deserialize(value, OrderingJsonContext.Default.StatusMark) is { } mark)
+            {
+                ApplyMark(key[StatusPrefix.Length..], mark);
+            }
+        }
+        catch (JsonException)
+        {
+            // Not ours to understand: ignored, like an unknown key.
+        }
+    }
+
+    /// <summary>One writer per key (the main partition's owner): the last write wins.</summary>
+    private void ApplyBlock(string key, ChainBlock? block)
+    {
+        if (block is null)
+        {
+            _blocks.TryRemove(key, out _);
+            _progress.TryRemove(key, out _);
+        }
+        else
+        {
+            _blocks[key] = block;
+        }
+    }
+
+    /// <summary>Several writers over time: within a chain, only a higher version replaces what is known.</summary>
+    private void ApplyProgress(string key, ChainProgress? progress)
+    {
+        if (progress is null)
+        {
+            _progress.TryRemove(key, out _);
+            return;
+        }
+
+        _progress.AddOrUpdate(key, progress, (_, current) =>
+            current.Chain == progress.Chain
+                ? (progress.Version > current.Version || (progress.Version == current.Version && progress.Done > current.Done) ? progress : current)
+                : (_blocks.TryGetValue(key, out var b) && b.Chain == current.Chain ? current : progress));
+    }
+
+    private void ApplyMark(string messageId, StatusMark mark) =>
+        _marks.AddOrUpdate(messageId, mark, (_, current) => current.Rank >= mark.Rank ? current with { At = Max(current.At, mark.At) } : mark);
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
+
+    /// <summary>Forgets status ranks older than the window; hands settled chains of owned keys to be released.</summary>
+    private void Sweep()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var (id, mark) in _marks)
+        {
+            if (now - mark.At >= _statusWindow)
+            {
+                _marks.TryRemove(new KeyValuePair<string, StatusMark>(id, mark));
+            }
+        }
+
+        if (ChainSettled is not { } settled)
+        {
+            return;
+        }
+
+        foreach (var (key, block) in _blocks)
+        {
+            if (OwnsMain(block.MainPartition) && Progress(key, block.Chain) is { } p && p.Done >= block.Seq)
+            {
+                _ = settled(key);
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Confluent.Kafka;
+using Streaming.Contracts;
+using Streaming.Worker.Processing;
+
+namespace Streaming.Worker.Ordering;
+
+/// <summary>
+/// Statuses lane: a status never reaches the business after a higher-ranked status of the same message id
+/// (sent &lt; delivered &lt; read; failed is terminal and ranks above them all). The highest rank delivered or
+/// waiting in a retry tier is kept per message id (<see cref="OrderStateStore"/>, for the sum of the retry
+/// delays); a status below it is dropped, counted and logged at debug. So where two are pending only the
+/// highest is delivered, and a retried one never lands after a higher one.
+/// </summary>
+public sealed class StatusTruth(OrderStateStore store, OrderingMetrics metrics, TimeProvider time, ILogger<StatusTruth> logger)
+{
+    public static int Rank(string? status) => status switch
+    {
+        "sent" => 1,
+        "delivered" => 2,
+        "read" => 3,
+        "failed" => 4,
+        _ => 0,
+    };
+
+    public async Task<ProcessingOutcome> HandleAsync(
+        ConsumeResult<string?, byte[]> record, Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
+    {
+        if (!TryRead(record, out var messageId, out var rank))
+        {
+            return await process(record, ct);
+        }
+
+        await store.Ready.WaitAsync(ct);
+        var mark = store.Mark(messageId);
+        if (mark is not null && mark.Rank > rank)
+        {
+            metrics.Superseded();
+            logger.Superseded(RetryState.Header(record.Message.Headers, HeaderNames.EventId) ?? "?", messageId, rank, mark.Rank);
+            return ProcessingOutcome.Dropped;
+        }
+
+        var outcome = await process(record, ct);
+        // Kept when a lower status could still come: this one is pending in a tier, or delivered above sent.
+        var keep = outcome.Kind == OutcomeKind.Retried || (outcome.Kind == OutcomeKind.Delivered && (rank > 1 || mark is not null));
+        if (keep && (mark is null || rank > mark.Rank))
+        {
+            await store.WriteMarkAsync(messageId, new StatusMark(rank, time.GetUtcNow()), ct);
+        }
+
+        return outcome;
+    }
+
+    private static bool TryRead(ConsumeResult<string?, byte[]> record, out string messageId, out int rank)
+    {
+        messageId = "";
+        rank = 0;
+        if (RetryState.Header(record.Message.Headers, HeaderNames.EventType) is { } type && type != EventTypes.Status)
+        {
+            return false;
+        }
+
+        try
+        {
+            using var envelope = JsonDocument.Parse(record.Message.Value ?? []);
+            if (envelope.RootElement.ValueKind != JsonValueKind.Object
+                || !envelope.RootElement.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object
+                || !payload.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String
+                || !payload.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
+            {
+                return false;
+            }
+
+            messageId = id.GetString()!;
+            rank = Rank(status.GetString());
+            return rank > 0;
+        }
+        catch (JsonException)
+        {
+            return false; // poison: the processor dead-letters it
+        }
+    }
+}
