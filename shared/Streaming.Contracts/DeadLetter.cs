@@ -6,6 +6,12 @@ public static class DeadLetterReasons
     public const string Terminal4xx = "terminal-4xx";
     public const string RetriesExhausted = "retries-exhausted";
     public const string Poison = "poison";
+
+    /// <summary>No destination matches the event's phone number id or WABA id, and the lane has no default.</summary>
+    public const string Unroutable = "unroutable";
+
+    /// <summary>Its destination had too many events waiting for a slot on every tier of the journey.</summary>
+    public const string DestinationSaturated = "destination-saturated";
 }
 
 /// <summary>
@@ -28,6 +34,9 @@ public sealed record DeadLetter
     public int? LastStatusCode { get; init; }
     public string? Error { get; init; }
     public string? Key { get; init; }
+
+    /// <summary>The destination the event was routed to (null when unroutable or before destinations existed).</summary>
+    public string? Destination { get; init; }
     public required byte[] OriginalValue { get; init; }
     public required Dictionary<string, string> OriginalHeaders { get; init; }
 }

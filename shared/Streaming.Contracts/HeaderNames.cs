@@ -16,6 +16,9 @@ public static class HeaderNames
     public const string NotBefore = "not-before";
     public const string OriginTopic = "origin-topic";
 
+    /// <summary>The destination (DESTINATIONS_FILE name, or <c>default</c>) a worker routed the event to: on retry and dead-letter records.</summary>
+    public const string Destination = "destination";
+
     // Added by streamctl when a dead letter is replayed.
     public const string ReplayedFrom = "replayed-from";
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
-using Polly.CircuitBreaker;
 using Streaming.Contracts;
 using Streaming.Kafka;
 using Streaming.Worker.Processing;
@@ -21,7 +20,7 @@ public sealed class LaneConsumer(
     Topology topology,
     IOptions<WorkerOptions> options,
     IOptions<KafkaOptions> kafka,
-    CircuitBreakerStateProvider circuit,
+    ILaneHold hold,
     WorkerTelemetry telemetry,
     TimeProvider time,
     ILogger<LaneConsumer> logger) : BackgroundService
@@ -239,7 +238,7 @@ public sealed class LaneConsumer(
     private void ApplyPauses(IConsumer<string?, byte[]> consumer)
     {
         var now = time.GetUtcNow();
-        var circuitOpen = circuit.CircuitState is CircuitState.Open or CircuitState.Isolated;
+        var circuitOpen = hold.HoldAll;
         if (circuitOpen != _circuitWasOpen)
         {
             _circuitWasOpen = circuitOpen;

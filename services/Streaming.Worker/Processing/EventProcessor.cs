@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Kafka;
 using Streaming.Worker.Delivery;
+using Streaming.Worker.Destinations;
 using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker.Processing;
@@ -16,6 +17,7 @@ namespace Streaming.Worker.Processing;
 /// </summary>
 public sealed class EventProcessor(
     DeliveryClient delivery,
+    DestinationDispatcher destinations,
     FailureRouter router,
     Topology topology,
     IOptions<WorkerOptions> options,
@@ -38,6 +40,12 @@ public sealed class EventProcessor(
         }
 
         using var activity = StartActivity(record, envelope);
+        if (destinations.Enabled)
+        {
+            await destinations.ProcessAsync(record, state, envelope, activity, ct);
+            return;
+        }
+
         while (true)
         {
             var started = time.GetTimestamp();
