@@ -48,6 +48,9 @@ public static partial class DestinationFile
         .WithNamingConvention(CamelCaseNamingConvention.Instance)
         .Build();
 
+    /// <summary>Whether <paramref name="name"/> can name a destination: [a-z0-9-]{1,40}.</summary>
+    public static bool IsValidName(string name) => NamePattern().IsMatch(name);
+
     /// <summary>Reads the file at <paramref name="path"/>; secret files are read too when <paramref name="readSecrets"/>.</summary>
     public static DestinationFileResult Load(string path, bool readSecrets = true)
     {

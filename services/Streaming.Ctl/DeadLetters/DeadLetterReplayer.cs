@@ -17,6 +17,8 @@ public sealed class DeadLetterReplayer(CtlContext context, LaneTopics lane) : ID
     [
         HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError, HeaderNames.LastStatusCode,
         HeaderNames.NotBefore, HeaderNames.OriginTopic, HeaderNames.ReplayedFrom, "dlq-reason",
+        // The worker routes a replay afresh with the table of the moment.
+        HeaderNames.Destination,
     ];
 
     private readonly IProducer<string?, byte[]> _producer = CreateProducer(context, lane);
