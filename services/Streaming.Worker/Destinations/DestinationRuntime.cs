@@ -28,6 +28,7 @@ internal sealed class DestinationRuntime
     private static readonly TimeSpan MaxHold = TimeSpan.FromMinutes(30);
 
     private readonly DestinationsOptions _options;
+    private readonly int _maxWaiting;
     private readonly IHttpClientFactory _clients;
     private readonly DestinationTelemetry _telemetry;
     private readonly TimeProvider _time;
@@ -41,11 +42,13 @@ internal sealed class DestinationRuntime
     private long _heldUntilTicks;
     private long _lastTraffic;
     private int _waiting;
+    private long _latencyTicks;
 
     public DestinationRuntime(string name, DestinationsOptions options, WorkerOptions worker, IHttpClientFactory clients, DestinationTelemetry telemetry, TimeProvider time)
     {
         Name = name;
         _options = options;
+        _maxWaiting = options.MaxWaiting ?? worker.MaxInFlight;
         _clients = clients;
         _telemetry = telemetry;
         _time = time;
@@ -99,7 +102,7 @@ internal sealed class DestinationRuntime
             {
                 var old = _rate;
                 _ratePerSecond = destination.MaxRatePerSecond;
-                _rate = destination.MaxRatePerSecond is { } perSecond ? RateLimiter(perSecond, ceiling + _options.MaxWaiting) : null;
+                _rate = destination.MaxRatePerSecond is { } perSecond ? RateLimiter(perSecond, ceiling + _maxWaiting) : null;
                 old?.Dispose();
             }
         }
@@ -143,6 +146,7 @@ internal sealed class DestinationRuntime
             }
 
             var duration = _time.GetElapsedTime(started);
+            Sampled(duration);
             _telemetry.Observed(Name, result, duration);
             return new DestinationAttempt(result, Duration: duration);
         }
@@ -150,6 +154,20 @@ internal sealed class DestinationRuntime
         {
             _limiter.Release(feedback, started);
         }
+    }
+
+    /// <summary>Little's law: the wait of the n-th event in line, from the recent latency and the current limit.</summary>
+    private TimeSpan ExpectedWait(int position)
+    {
+        var latency = Interlocked.Read(ref _latencyTicks);
+        return latency == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(latency * position / Math.Max(1, _limiter.Limit));
+    }
+
+    /// <summary>An exponentially weighted moving average of attempt durations (1/8 per sample); races only blur it.</summary>
+    private void Sampled(TimeSpan duration)
+    {
+        var old = Interlocked.Read(ref _latencyTicks);
+        Interlocked.Exchange(ref _latencyTicks, old == 0 ? duration.Ticks : old + ((duration.Ticks - old) / 8));
     }
 
     private static readonly DeliveryResult CircuitOpen = new(DeliveryOutcome.Retryable, Error: "circuit open");
@@ -198,7 +216,8 @@ internal sealed class DestinationRuntime
         var started = _time.GetTimestamp();
         if (!await _limiter.AcquireAsync(TimeSpan.Zero, ct))
         {
-            if (Interlocked.Increment(ref _waiting) > _options.MaxWaiting)
+            var position = Interlocked.Increment(ref _waiting);
+            if (position > _maxWaiting || ExpectedWait(position) > maxWait)
             {
                 Interlocked.Decrement(ref _waiting);
                 return false;

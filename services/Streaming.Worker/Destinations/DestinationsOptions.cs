@@ -14,11 +14,18 @@ public sealed class DestinationsOptions
     [ConfigurationKeyName("WORKER_DESTINATION_MAX_IN_FLIGHT")]
     public int MaxInFlight { get; set; } = 16;
 
-    /// <summary>Events of one destination allowed to wait in memory for a slot; past it they go to a retry tier.</summary>
+    /// <summary>
+    /// Events of one destination allowed to wait in memory for a slot; past it they go to a retry tier.
+    /// Unset: WORKER_MAX_IN_FLIGHT, so a destination that keeps up never saturates in a burst; the
+    /// expected wait (below) is what stops a slow one from holding the lane's slots.
+    /// </summary>
     [ConfigurationKeyName("WORKER_DESTINATION_MAX_WAITING")]
-    public int MaxWaiting { get; set; } = 16;
+    public int? MaxWaiting { get; set; }
 
-    /// <summary>How long one event waits for its destination's slot before it goes to a retry tier.</summary>
+    /// <summary>
+    /// How long one event may wait for its destination's slot. An event whose expected wait (events
+    /// ahead of it × the destination's recent latency / its limit) is longer does not wait at all.
+    /// </summary>
     [ConfigurationKeyName("WORKER_DESTINATION_MAX_WAIT_MS")]
     public int MaxWaitMs { get; set; } = 2000;
 
@@ -35,7 +42,7 @@ public sealed class DestinationsOptions
             yield return $"WORKER_DESTINATION_MAX_IN_FLIGHT must be between 1 and {DestinationFile.MaxConcurrencyLimit}";
         }
 
-        if (MaxWaiting is < 0 or > 100_000)
+        if (MaxWaiting is { } waiting && waiting is < 0 or > 100_000)
         {
             yield return "WORKER_DESTINATION_MAX_WAITING must be between 0 and 100000";
         }

@@ -55,7 +55,7 @@ internal sealed class DestinationKit : IDisposable
             {
                 EventId = id, Type = EventTypes.Message, Lane = LaneNames.Messages, WabaId = wabaId, PhoneNumberId = phoneNumberId,
                 ReceivedAt = DateTimeOffset.UtcNow,
-                Payload = JsonDocument.Parse($$"""{"from":"{{key}}","id":"{{id}}","type":"text","text":{"body":"hi"}}""").RootElement,
+                Payload = JsonDocument.Parse($$$"""{"from":"{{{key}}}","id":"{{{id}}}","type":"text","text":{"body":"hi"}}""").RootElement,
             }, ContractsJsonContext.Default.EventEnvelope);
             _producer.Produce(_scenario.Topology[Lane.Messages].Main.Name, new Message<string?, byte[]>
             {
@@ -72,6 +72,23 @@ internal sealed class DestinationKit : IDisposable
 
         _producer.Flush(TimeSpan.FromSeconds(60));
         Assert.Equal(0, failed);
+    }
+
+    /// <summary>The ledger: waits until every id is delivered by one of the stubs or dead-lettered; returns those missing.</summary>
+    public async Task<IReadOnlyCollection<string>> WaitSettledAsync(IReadOnlyCollection<string> ids, TimeSpan timeout, params DownstreamStub[] stubs)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var settled = stubs.SelectMany(s => s.Delivered).Concat(_scenario.DeadLetters(Lane.Messages).Select(d => d.Letter.EventId ?? "")).ToHashSet();
+            var missing = ids.Where(id => !settled.Contains(id)).ToArray();
+            if (missing.Length == 0 || DateTime.UtcNow > deadline)
+            {
+                return missing;
+            }
+
+            await Task.Delay(200);
+        }
     }
 
     public static IReadOnlyList<string> Ids(string prefix, int count) => Enumerable.Range(0, count).Select(i => $"wamid.{prefix}.{i}").ToArray();
