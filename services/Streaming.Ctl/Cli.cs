@@ -16,7 +16,7 @@ public static class Cli
             TopicsCommands.Create(Context),
             LagCommand.Create(Context),
             DlqCommands.Create(Context),
-            DestinationsCommands.Create(Context, configuration),
+            DestinationsCommands.Create(configuration, stdout),
         };
 
         var parse = root.Parse(args);

@@ -21,13 +21,14 @@ internal sealed partial class DestinationsJsonContext : JsonSerializerContext;
 
 internal static class DestinationsCommands
 {
-    public static Command Create(Func<CtlContext> context, IConfiguration configuration) =>
+    /// <summary>Needs no Kafka: only the file and, for live state, the workers' /metrics.</summary>
+    public static Command Create(IConfiguration configuration, TextWriter stdout) =>
         new("destinations", "The destinations table (DESTINATIONS_FILE) and its live state")
         {
-            List(context, configuration),
+            List(configuration, stdout),
         };
 
-    private static Command List(Func<CtlContext> context, IConfiguration configuration)
+    private static Command List(IConfiguration configuration, TextWriter stdout)
     {
         var json = new Option<bool>("--json") { Description = "JSON for scripts instead of a table" };
         var metrics = new Option<string[]>("--worker-metrics")
@@ -38,7 +39,6 @@ internal static class DestinationsCommands
         var command = new Command("list", "Each destination's name, matches and URLs (never its secret)") { json, metrics };
         command.SetAction(async (parse, ct) =>
         {
-            var ctx = context();
             var path = configuration["DESTINATIONS_FILE"];
             if (string.IsNullOrWhiteSpace(path))
             {
@@ -63,7 +63,7 @@ internal static class DestinationsCommands
 
             if (parse.GetValue(json))
             {
-                ctx.Out.WriteLine(JsonSerializer.Serialize<IReadOnlyList<DestinationView>>(views, DestinationsJsonContext.Default.IReadOnlyListDestinationView));
+                stdout.WriteLine(JsonSerializer.Serialize<IReadOnlyList<DestinationView>>(views, DestinationsJsonContext.Default.IReadOnlyListDestinationView));
                 return 0;
             }
 
@@ -93,8 +93,13 @@ internal static class DestinationsCommands
                 tableView.AddRow(row.ToArray());
             }
 
-            ctx.Console.Write(tableView);
-            ctx.Out.WriteLine($"{table.Destinations.Count} destinations from {path}; unmatched events go to each lane's default (DELIVERY_URL), or to the DLQ as unroutable where a worker has none");
+            var console = AnsiConsole.Create(new AnsiConsoleSettings
+            {
+                Out = new AnsiConsoleOutput(stdout), Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors,
+            });
+            console.Profile.Width = 200;
+            console.Write(tableView);
+            stdout.WriteLine($"{table.Destinations.Count} destinations from {path}; unmatched events go to each lane's default (DELIVERY_URL), or to the DLQ as unroutable where a worker has none");
             return 0;
         });
         return command;
