@@ -16,6 +16,7 @@ public static class Cli
             TopicsCommands.Create(Context),
             LagCommand.Create(Context),
             DlqCommands.Create(Context),
+            DestinationsCommands.Create(configuration, stdout),
         };
 
         var parse = root.Parse(args);

@@ -1,5 +1,6 @@
 using Confluent.Kafka;
 using Streaming.Hosting;
+using Streaming.Worker.Destinations;
 using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker;
@@ -25,6 +26,8 @@ public static class WorkerApp
 
         var app = builder.Build();
         _ = app.Services.GetRequiredService<WorkerTelemetry>();
+        // Validates DESTINATIONS_FILE before anything talks to Kafka: a bad file is the one line printed.
+        _ = app.Services.GetRequiredService<DestinationTelemetry>();
         _ = app.Services.GetRequiredService<IProducer<string?, byte[]>>();
         app.MapOperationalEndpoints();
         return app;

@@ -13,6 +13,10 @@ public sealed class WorkerOptions
     [ConfigurationKeyName("DELIVERY_URL")]
     public string DeliveryUrl { get; set; } = "";
 
+    /// <summary>With it, DELIVERY_URL is optional: it becomes the destination <c>default</c> (see Destinations/).</summary>
+    [ConfigurationKeyName("DESTINATIONS_FILE")]
+    public string? DestinationsFile { get; set; }
+
     /// <summary><c>whsec_</c> + base64 key: signs every delivery (Standard Webhooks). Never logged.</summary>
     [ConfigurationKeyName("DELIVERY_SIGNING_SECRET")]
     public string SigningSecret { get; set; } = "";
@@ -71,12 +75,14 @@ public sealed class WorkerOptions
             yield return $"WORKER_LANE must be '{LaneNames.Messages}' or '{LaneNames.Statuses}' (got '{LaneName}')";
         }
 
-        if (!Uri.TryCreate(DeliveryUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        // With a destinations table the default destination is optional; without, it is the only one.
+        var hasDefault = !string.IsNullOrEmpty(DeliveryUrl) || string.IsNullOrWhiteSpace(DestinationsFile);
+        if (hasDefault && (!Uri.TryCreate(DeliveryUrl, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https")))
         {
             yield return $"DELIVERY_URL must be an absolute http(s) URL (got '{DeliveryUrl}')";
         }
 
-        if (!StandardWebhooks.TryParseSecret(SigningSecret, out _, out var error))
+        if (hasDefault && !StandardWebhooks.TryParseSecret(SigningSecret, out _, out var error))
         {
             yield return $"DELIVERY_SIGNING_SECRET: {error}";
         }

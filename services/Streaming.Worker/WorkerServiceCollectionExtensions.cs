@@ -12,6 +12,7 @@ using Streaming.SchemaRegistry;
 using Streaming.Worker.Consuming;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Ordering;
+using Streaming.Worker.Destinations;
 using Streaming.Worker.Processing;
 using Streaming.Worker.Telemetry;
 
@@ -25,7 +26,11 @@ public static class WorkerServiceCollectionExtensions
         services.AddValidatedOptions<WorkerOptions>(configuration, o => o.Validate());
         services.TryAddSingleton(TimeProvider.System);
 
-        services.AddSingleton(sp => new StandardWebhooks(sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SigningSecret));
+        // DELIVERY_SIGNING_SECRET may be unset only with DESTINATIONS_FILE and no default destination: then
+        // nothing signs with this one, and a throwaway key stands in.
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SigningSecret is var secret && StandardWebhooks.TryParseSecret(secret, out _, out _)
+            ? new StandardWebhooks(secret)
+            : new StandardWebhooks("whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
         services.AddSingleton<CircuitBreakerStateProvider>();
         services.TryAddSingleton<ILaneHold, LaneCircuitHold>();
         services.AddSingleton<WorkerTelemetry>();
@@ -38,6 +43,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<FailureRouter>();
         services.AddSingleton<EventProcessor>();
         services.AddOrdering(configuration);
+        services.AddDestinations(configuration);
         services.AddHostedService<LaneConsumer>();
         services.AddSingleton(sp =>
         {

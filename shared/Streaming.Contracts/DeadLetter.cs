@@ -12,6 +12,12 @@ public static class DeadLetterReasons
 
     /// <summary>ORDERING=key: the key already had ORDERING_MAX_BLOCKED events waiting behind a retrying head.</summary>
     public const string OrderBlocked = "order-blocked";
+
+    /// <summary>No destination matches the event's phone number id or WABA id, and the lane has no default.</summary>
+    public const string Unroutable = "unroutable";
+
+    /// <summary>Its destination had too many events waiting for a slot on every tier of the journey.</summary>
+    public const string DestinationSaturated = "destination-saturated";
 }
 
 /// <summary>
@@ -34,6 +40,9 @@ public sealed record DeadLetter
     public int? LastStatusCode { get; init; }
     public string? Error { get; init; }
     public string? Key { get; init; }
+
+    /// <summary>The destination the event was routed to (null when unroutable or before destinations existed).</summary>
+    public string? Destination { get; init; }
     public required byte[] OriginalValue { get; init; }
     public required Dictionary<string, string> OriginalHeaders { get; init; }
 }

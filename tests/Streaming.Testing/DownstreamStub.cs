@@ -30,13 +30,17 @@ public sealed class DownstreamStub : IAsyncDisposable
     public const string SigningSecret = "whsec_dGVzdC1kZWxpdmVyeS1zaWduaW5nLWtleS0zMmJ5dGVz";
 
     private readonly WebApplication _app;
-    private readonly StandardWebhooks _signer = new(SigningSecret);
+    private readonly StandardWebhooks _signer;
     private readonly ConcurrentQueue<Receipt> _receipts = new();
     private readonly ConcurrentDictionary<string, int> _attempts = new();
     private int _inFlight;
     private int _maxInFlight;
 
-    private DownstreamStub(WebApplication app) => _app = app;
+    private DownstreamStub(WebApplication app, string signingSecret)
+    {
+        _app = app;
+        _signer = new StandardWebhooks(signingSecret);
+    }
 
     /// <summary>Decides the answer for each attempt; may be replaced while the test runs.</summary>
     public Func<Receipt, int, StubReply> Reply { get; set; } = (_, _) => StubReply.Ok;
@@ -54,13 +58,15 @@ public sealed class DownstreamStub : IAsyncDisposable
 
     public int Attempts(string eventId) => _attempts.GetValueOrDefault(eventId);
 
-    public static async Task<DownstreamStub> StartAsync()
+    /// <param name="signingSecret">The secret deliveries must be signed with (a destination's own).</param>
+    /// <param name="port">0 for any; a fixed port lets a test stop an endpoint (connection refused) and bring it back.</param>
+    public static async Task<DownstreamStub> StartAsync(string signingSecret = SigningSecret, int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         var app = builder.Build();
-        var stub = new DownstreamStub(app);
+        var stub = new DownstreamStub(app, signingSecret);
         app.MapPost("/{lane}", stub.HandleAsync);
         await app.StartAsync();
         return stub;

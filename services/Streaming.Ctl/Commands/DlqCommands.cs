@@ -39,6 +39,7 @@ internal static class DlqCommands
         public Option<string?> Key { get; } = new("--key") { Description = "the customer's wa_id (record key)" };
         public Option<string?> Since { get; } = new("--since") { Description = "failed at or after: ISO-8601 time or a duration back from now (2h, 7d)" };
         public Option<string?> Until { get; } = new("--until") { Description = "failed at or before: ISO-8601 time or a duration back from now" };
+        public Option<string?> Destination { get; } = new("--destination") { Description = "only this destination's dead letters (a DESTINATIONS_FILE name, or default)" };
 
         public void AddTo(Command command)
         {
@@ -49,10 +50,12 @@ internal static class DlqCommands
             command.Options.Add(Key);
             command.Options.Add(Since);
             command.Options.Add(Until);
+            command.Options.Add(Destination);
         }
 
         public DeadLetterFilter Filter(ParseResult parse) => DeadLetterFilter.Create(
-            parse.GetValue(EventId), parse.GetValue(Reason), parse.GetValue(Status), parse.GetValue(Key), parse.GetValue(Since), parse.GetValue(Until));
+            parse.GetValue(EventId), parse.GetValue(Reason), parse.GetValue(Status), parse.GetValue(Key), parse.GetValue(Since), parse.GetValue(Until),
+            parse.GetValue(Destination));
     }
 
     private static (LaneTopics Lane, IReadOnlyList<DeadLetterEntry> Entries) Load(CtlContext ctx, string laneName, DeadLetterFilter filter)
@@ -147,7 +150,7 @@ internal static class DlqCommands
             var selection = filter.Filter(parse);
             if (selection.IsEmpty && !parse.GetValue(all))
             {
-                throw new CtlException("say what to replay: --event-id, a filter (--reason, --status, --key, --since, --until) or --all");
+                throw new CtlException("say what to replay: --event-id, a filter (--reason, --status, --key, --since, --until, --destination) or --all");
             }
 
             if (parse.GetValue(rate) is <= 0)
@@ -180,6 +183,10 @@ internal static class DlqCommands
                 else if (await CircuitCheck.OpenAtAsync(urls, lane.Lane, ct) is { Count: > 0 } open)
                 {
                     throw new CtlException($"the {lane.Lane.ToName()} lane's circuit is open ({string.Join(", ", open)}): replays would fail again; wait, or use --force", CtlException.Refused);
+                }
+                else if (selection.Destination is { } destination && await CircuitCheck.DestinationOpenAtAsync(urls, lane.Lane, destination, ct) is { Count: > 0 } destinationOpen)
+                {
+                    throw new CtlException($"destination {destination}'s circuit is open on the {lane.Lane.ToName()} lane ({string.Join(", ", destinationOpen)}): replays would fail again; wait, or use --force", CtlException.Refused);
                 }
             }
 

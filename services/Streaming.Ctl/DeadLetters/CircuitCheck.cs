@@ -43,4 +43,20 @@ public static class CircuitCheck
     public static bool IsOpen(string metricsText, Lane lane) =>
         PrometheusText.Parse(metricsText).Any(s =>
             s.Name == Metric && s.Labels.TryGetValue("lane", out var l) && l == lane.ToName() && s.Value >= 2);
+
+    /// <summary>The workers where one destination's own circuit is open (whatsapp_worker_destination_circuit_state).</summary>
+    public static async Task<IReadOnlyList<string>> DestinationOpenAtAsync(IEnumerable<string> metricsUrls, Lane lane, string destination, CancellationToken ct)
+    {
+        var open = new List<string>();
+        foreach (var url in metricsUrls)
+        {
+            var samples = WorkerMetrics.Parse(await WorkerMetrics.ScrapeAsync(url, ct));
+            if (samples.Any(s => s.Name == WorkerMetrics.DestinationCircuit && s.Label("lane") == lane.ToName() && s.Label("destination") == destination && s.Value >= 2))
+            {
+                open.Add(url);
+            }
+        }
+
+        return open;
+    }
 }

@@ -20,6 +20,8 @@ public sealed class DeadLetterReplayer(CtlContext context, LaneTopics lane) : ID
     [
         HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError, HeaderNames.LastStatusCode,
         HeaderNames.NotBefore, HeaderNames.OriginTopic, HeaderNames.ReplayedFrom, HeaderNames.DlqReason,
+        // The worker routes a replay afresh with the table of the moment.
+        HeaderNames.Destination,
     ];
 
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(30);

@@ -8,6 +8,7 @@ using Streaming.Contracts;
 using Streaming.Kafka;
 using Streaming.SchemaRegistry;
 using Streaming.Worker.Delivery;
+using Streaming.Worker.Destinations;
 using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker.Processing;
@@ -18,6 +19,7 @@ namespace Streaming.Worker.Processing;
 /// </summary>
 public sealed class EventProcessor(
     DeliveryClient delivery,
+    DestinationDispatcher destinations,
     FailureRouter router,
     RecordValueReader reader,
     Topology topology,
@@ -53,11 +55,16 @@ public sealed class EventProcessor(
 
         var (envelope, body) = (read.Value!, read.Json!);
         using var activity = StartActivity(record, envelope);
+        var afterDeadLetter = RetryState.Header(record.Message.Headers, HeaderNames.AfterDeadLetter);
+        if (destinations.Enabled)
+        {
+            return await destinations.ProcessAsync(record, state, envelope, body, afterDeadLetter, activity, ct);
+        }
+
         while (true)
         {
             var started = time.GetTimestamp();
-            var result = await delivery.DeliverAsync(envelope.EventId, body, ct,
-                afterDeadLetter: RetryState.Header(record.Message.Headers, HeaderNames.AfterDeadLetter));
+            var result = await delivery.DeliverAsync(envelope.EventId, body, ct, afterDeadLetter);
             if (result.Outcome != DeliveryOutcome.CircuitOpen)
             {
                 telemetry.Attempted(time.GetElapsedTime(started));

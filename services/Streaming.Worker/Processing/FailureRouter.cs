@@ -103,6 +103,7 @@ public sealed class FailureRouter(
             LastStatusCode = statusCode,
             Error = error is null ? null : Truncate(error),
             Key = record.Message.Key,
+            Destination = RetryState.Header(original, HeaderNames.Destination),
             OriginalValue = record.Message.Value ?? [],
             OriginalHeaders = original.GroupBy(h => h.Key).ToDictionary(g => g.Key, g => Encoding.UTF8.GetString(g.Last().GetValueBytes())),
         };

@@ -62,7 +62,7 @@ public sealed class WorkerTelemetry : IDisposable
             _retried.Add(0, _lane, new KeyValuePair<string, object?>("tier", DurationList.Format(tier.RetryDelay!.Value)));
         }
 
-        foreach (var reason in new[] { DeadLetterReasons.Terminal4xx, DeadLetterReasons.RetriesExhausted, DeadLetterReasons.Poison, DeadLetterReasons.ProcessingError, DeadLetterReasons.OrderBlocked })
+        foreach (var reason in new[] { DeadLetterReasons.Terminal4xx, DeadLetterReasons.RetriesExhausted, DeadLetterReasons.Poison, DeadLetterReasons.ProcessingError, DeadLetterReasons.OrderBlocked, DeadLetterReasons.Unroutable, DeadLetterReasons.DestinationSaturated })
         {
             _deadLettered.Add(0, _lane, new KeyValuePair<string, object?>("reason", reason));
         }
