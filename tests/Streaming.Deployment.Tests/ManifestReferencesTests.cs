@@ -147,6 +147,13 @@ public sealed partial class ManifestReferencesTests
             Assert.Contains(o.Node.At("spec.scaleTargetRef.name").Str, Named("Deployment"));
         }
 
+        // The OpenAPI schema has no minimum here; the API server refuses an HPA below one replica.
+        foreach (var o in objects.Where(o => o.Kind == "HorizontalPodAutoscaler"))
+        {
+            Assert.True(o.Node.At("spec.minReplicas").Int >= 1, $"{o}: minReplicas below 1");
+            Assert.True(o.Node.At("spec.maxReplicas").Int >= o.Node.At("spec.minReplicas").Int, $"{o}: maxReplicas below minReplicas");
+        }
+
         foreach (var o in objects.Where(o => o.Kind == "ScaledObject"))
         {
             if (o.Node.At("spec.triggers")[0].At("authenticationRef.name").Str is { } auth)
