@@ -13,6 +13,7 @@ public sealed class HelmChartTests
     [Theory]
     [InlineData(Helm.DefaultValues)]
     [InlineData(Helm.FullValues)]
+    [InlineData(Helm.Chart + "/ci/hpa-values.yaml")]
     public void Lints_cleanly(string values)
     {
         var result = Helm.Lint("-f", values);

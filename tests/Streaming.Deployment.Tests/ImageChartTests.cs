@@ -139,6 +139,23 @@ public sealed class ImageChartTests
         }
     }
 
+    [Theory]
+    [InlineData("Streaming.Ingress")]
+    [InlineData("Streaming.Worker")]
+    [InlineData("Streaming.Ctl")]
+    public void The_runtime_image_has_the_shared_frameworks_the_service_needs(string service)
+    {
+        // A project that is (or references) ASP.NET Core needs the aspnet image; the plain runtime image would
+        // refuse to start it ("framework Microsoft.AspNetCore.App was not found").
+        var needsAspNet = BuildInputs($"services/{service}/{service}.csproj")
+            .Where(p => p.EndsWith("proj", StringComparison.Ordinal))
+            .Select(p => XDocument.Load(Repo.PathOf(p)))
+            .Any(d => d.Root!.Attribute("Sdk")?.Value == "Microsoft.NET.Sdk.Web"
+                || d.Descendants("FrameworkReference").Any(f => f.Attribute("Include")?.Value == "Microsoft.AspNetCore.App"));
+        var image = Dockerfile.Of(service).RuntimeImage;
+        Assert.Equal(needsAspNet ? "mcr.microsoft.com/dotnet/aspnet:10.0" : "mcr.microsoft.com/dotnet/runtime:10.0", image);
+    }
+
     /// <summary>A project and every file it names outside itself (project references, linked items), transitively, repo-relative.</summary>
     private static IEnumerable<string> BuildInputs(string project)
     {

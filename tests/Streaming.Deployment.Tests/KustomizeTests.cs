@@ -29,11 +29,11 @@ public sealed class KustomizeTests
 
         Assert.All(objects, o => Assert.False(o.Node.At("metadata.namespace").Exists, $"{o} sets a namespace"));
         Assert.Equal(
-            ["ConfigMap", "Deployment", "Deployment", "Deployment", "Job", "PodDisruptionBudget", "PodDisruptionBudget", "PodDisruptionBudget", "Service", "Service", "Service"],
+            ["ConfigMap", "ConfigMap", "Deployment", "Deployment", "Deployment", "Job", "PodDisruptionBudget", "PodDisruptionBudget", "PodDisruptionBudget", "Service", "Service", "Service"],
             objects.Select(o => o.Kind).Order());
         var job = Single(objects, "Job", "whatsapp-streaming-topics");
         Assert.Equal(["topics", "create"], Containers(job).Single()["args"].Items.Select(a => a.Str));
-        var config = objects.Single(o => o.Kind == "ConfigMap");
+        var config = objects.Single(o => o.Kind == "ConfigMap" && o.Name.StartsWith("whatsapp-streaming-config-", StringComparison.Ordinal));
         foreach (var variable in (string[])["KAFKA_BOOTSTRAP_SERVERS", .. Contract.TopologyVariables, .. Contract.RunVariables])
         {
             Assert.True(config.Node["data"][variable].Exists, $"the base ConfigMap lacks {variable}");
@@ -109,6 +109,20 @@ public sealed class KustomizeTests
         Assert.All(objects.Where(o => PodKinds.Contains(o.Kind)).SelectMany(Containers),
             c => Assert.Matches(@"^ghcr\.io/acme/whatsapp-streaming-(ingress|worker|ctl):\d+\.\d+\.\d+$", c["image"].Str));
         Assert.All(objects, o => Assert.Equal("whatsapp-streaming", o.Node.At("metadata.namespace").Str));
+    }
+
+    [Fact]
+    public void The_dev_overlay_has_a_read_only_kafka_ui_on_its_kafka()
+    {
+        var objects = Yaml.Objects(Build("k8s/overlays/dev"));
+        var ui = Single(objects, "Deployment", "kafka-ui");
+        var container = Containers(ui).Single();
+        Assert.StartsWith("ghcr.io/kafbat/kafka-ui:", container["image"].Str);
+        var env = Env(container);
+        Assert.Equal("kafka:9092", env["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"]["value"].Str);
+        Assert.Equal("true", env["KAFKA_CLUSTERS_0_READONLY"]["value"].Str);
+        AssertHardened(ui);
+        Assert.Equal("8088", Single(objects, "Service", "kafka-ui").Node.At("spec.ports")[0]["port"].Str);
     }
 
     [Theory]
