@@ -43,26 +43,32 @@ public static class WorkerServiceCollectionExtensions
 
     /// <summary>
     /// The endpoint's HttpClient: a per-attempt timeout and a circuit breaker (Polly through
-    /// Microsoft.Extensions.Http.Resilience). No HTTP-level retries: retries are Kafka retry tiers.
+    /// Microsoft.Extensions.Http.Resilience). No HTTP-level retries: retries are Kafka retry tiers
+    /// (the one exception: a request a closed keep-alive connection never carried, see
+    /// <see cref="NonPersistentConnectionHandler"/>).
     /// </summary>
     private static void AddDelivery(this IServiceCollection services)
     {
         services.AddSingleton<DeliveryClient>();
-        services.AddHttpClient(DeliveryClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
-            .AddResilienceHandler("delivery", (pipeline, context) =>
+        services.AddSingleton<NonPersistentEndpoints>();
+        var client = services.AddHttpClient(DeliveryClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(DeliveryConnections.Pooled);
+        client.AddResilienceHandler("delivery", (pipeline, context) =>
+        {
+            var options = context.ServiceProvider.GetRequiredService<IOptions<WorkerOptions>>().Value;
+            pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
             {
-                var options = context.ServiceProvider.GetRequiredService<IOptions<WorkerOptions>>().Value;
-                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-                {
-                    FailureRatio = options.CircuitFailureRatio,
-                    MinimumThroughput = options.CircuitMinThroughput,
-                    SamplingDuration = TimeSpan.FromSeconds(options.CircuitSamplingSeconds),
-                    BreakDuration = TimeSpan.FromSeconds(options.CircuitBreakSeconds),
-                    StateProvider = context.ServiceProvider.GetRequiredService<CircuitBreakerStateProvider>(),
-                });
-                pipeline.AddTimeout(TimeSpan.FromMilliseconds(options.DeliveryTimeoutMs));
+                FailureRatio = options.CircuitFailureRatio,
+                MinimumThroughput = options.CircuitMinThroughput,
+                SamplingDuration = TimeSpan.FromSeconds(options.CircuitSamplingSeconds),
+                BreakDuration = TimeSpan.FromSeconds(options.CircuitBreakSeconds),
+                StateProvider = context.ServiceProvider.GetRequiredService<CircuitBreakerStateProvider>(),
             });
+            pipeline.AddTimeout(TimeSpan.FromMilliseconds(options.DeliveryTimeoutMs));
+        });
+        // Innermost, so the breaker and the timeout see one attempt, resent or not.
+        client.AddHttpMessageHandler(sp => new NonPersistentConnectionHandler(
+            sp.GetRequiredService<NonPersistentEndpoints>(), sp.GetRequiredService<ILogger<NonPersistentConnectionHandler>>()));
     }
 
     private static IProducer<string?, byte[]> CreateProducer(IServiceProvider services)
