@@ -50,25 +50,22 @@ public static class WorkerServiceCollectionExtensions
     private static void AddDelivery(this IServiceCollection services)
     {
         services.AddSingleton<DeliveryClient>();
-        services.AddSingleton<NonPersistentEndpoints>();
-        var client = services.AddHttpClient(DeliveryClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(DeliveryConnections.Pooled);
-        client.AddResilienceHandler("delivery", (pipeline, context) =>
-        {
-            var options = context.ServiceProvider.GetRequiredService<IOptions<WorkerOptions>>().Value;
-            pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+        services.AddHttpClient(DeliveryClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(DeliveryConnections.Pooled)
+            .AddResilienceHandler("delivery", (pipeline, context) =>
             {
-                FailureRatio = options.CircuitFailureRatio,
-                MinimumThroughput = options.CircuitMinThroughput,
-                SamplingDuration = TimeSpan.FromSeconds(options.CircuitSamplingSeconds),
-                BreakDuration = TimeSpan.FromSeconds(options.CircuitBreakSeconds),
-                StateProvider = context.ServiceProvider.GetRequiredService<CircuitBreakerStateProvider>(),
+                var options = context.ServiceProvider.GetRequiredService<IOptions<WorkerOptions>>().Value;
+                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
+                {
+                    FailureRatio = options.CircuitFailureRatio,
+                    MinimumThroughput = options.CircuitMinThroughput,
+                    SamplingDuration = TimeSpan.FromSeconds(options.CircuitSamplingSeconds),
+                    BreakDuration = TimeSpan.FromSeconds(options.CircuitBreakSeconds),
+                    StateProvider = context.ServiceProvider.GetRequiredService<CircuitBreakerStateProvider>(),
+                });
+                pipeline.AddTimeout(TimeSpan.FromMilliseconds(options.DeliveryTimeoutMs));
             });
-            pipeline.AddTimeout(TimeSpan.FromMilliseconds(options.DeliveryTimeoutMs));
-        });
-        // Innermost, so the breaker and the timeout see one attempt, resent or not.
-        client.AddHttpMessageHandler(sp => new NonPersistentConnectionHandler(
-            sp.GetRequiredService<NonPersistentEndpoints>(), sp.GetRequiredService<ILogger<NonPersistentConnectionHandler>>()));
+        services.AddNonPersistentConnections(DeliveryClient.HttpClientName);
     }
 
     private static IProducer<string?, byte[]> CreateProducer(IServiceProvider services)

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Streaming.Worker.Delivery;
 
@@ -111,6 +112,18 @@ public sealed class NonPersistentEndpoints
 /// <summary>The delivery client's connection handlers, built in one place so both have the same settings.</summary>
 public static class DeliveryConnections
 {
+    /// <summary>
+    /// Adds <see cref="NonPersistentConnectionHandler"/> to a named client, after the handlers added so
+    /// far: innermost, so its resilience pipeline (breaker, timeout) sees one attempt, resent or not.
+    /// </summary>
+    public static IServiceCollection AddNonPersistentConnections(this IServiceCollection services, string httpClientName)
+    {
+        services.TryAddSingleton<NonPersistentEndpoints>();
+        services.AddHttpClient(httpClientName).AddHttpMessageHandler(sp => new NonPersistentConnectionHandler(
+            sp.GetRequiredService<NonPersistentEndpoints>(), sp.GetRequiredService<ILogger<NonPersistentConnectionHandler>>()));
+        return services;
+    }
+
     /// <summary>Keep-alive connections, renewed every two minutes so DNS changes are picked up.</summary>
     public static SocketsHttpHandler Pooled() => new() { PooledConnectionLifetime = TimeSpan.FromMinutes(2) };
 
