@@ -12,6 +12,7 @@ namespace Streaming.Ctl.Tests;
 /// the id whole, one record per line; `lag` sums per group and topic unless asked for partitions.
 /// (Here stdout is a StringWriter, not a terminal: the plain, kubectl-like form.)
 /// </summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class StreamctlOutputTests
 {
     // Real wamids are base64 of about 40 bytes: longer than any table cell of a fixed 160 columns.
