@@ -68,7 +68,7 @@ public static class Columns
         var available = TerminalWidth() ?? console.Profile.Width;
         var fixedWidth = 1 + columns.Select((c, i) => c.Shortenable ? 3 : 3 + cells.Select(r => r[i].Length).Append(c.Header.Length).Max()).Sum();
         var shortenables = Math.Max(1, columns.Count(c => c.Shortenable));
-        var shortened = Math.Max(12, Math.Min(ShortenedWidth, (available - fixedWidth) / shortenables));
+        var shortened = Math.Max(20, Math.Min(ShortenedWidth, (available - fixedWidth) / shortenables));
         var table = new Table();
         foreach (var column in columns)
         {
