@@ -63,12 +63,10 @@ names=()
 pids=()
 ready_urls=()
 broker_pid=""
-stopping=""
 
 # Services first, so workers can commit and leave their group; the broker last.
 stop_all() {
   trap - INT TERM EXIT
-  stopping=1
   echo >&2
   echo "stopping..." >&2
   for pid in "${pids[@]}"; do [ "$pid" = "$broker_pid" ] || kill -TERM "$pid" 2>/dev/null || true; done
@@ -76,7 +74,9 @@ stop_all() {
   [ -z "$broker_pid" ] || { kill -TERM "$broker_pid" 2>/dev/null || true; wait "$broker_pid" 2>/dev/null || true; }
   rm -f "$RUN/kafka.env"
 }
-trap stop_all INT TERM EXIT
+# Ctrl-C (or a TERM) is the normal way to stop: everything stops and the run ends with 0.
+trap stop_all EXIT
+trap 'stop_all; exit 0' INT TERM
 
 # Each process's output goes to the terminal, prefixed, and to artifacts/run/<name>.log for the
 # failure report.

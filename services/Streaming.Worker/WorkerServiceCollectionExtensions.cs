@@ -58,13 +58,15 @@ public static class WorkerServiceCollectionExtensions
 
     /// <summary>
     /// The endpoint's HttpClient: a per-attempt timeout and a circuit breaker (Polly through
-    /// Microsoft.Extensions.Http.Resilience). No HTTP-level retries: retries are Kafka retry tiers.
+    /// Microsoft.Extensions.Http.Resilience). No HTTP-level retries: retries are Kafka retry tiers
+    /// (the one exception: a request a closed keep-alive connection never carried, see
+    /// <see cref="NonPersistentConnectionHandler"/>).
     /// </summary>
     private static void AddDelivery(this IServiceCollection services)
     {
         services.AddSingleton<DeliveryClient>();
         services.AddHttpClient(DeliveryClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) })
+            .ConfigurePrimaryHttpMessageHandler(DeliveryConnections.Pooled)
             .AddResilienceHandler("delivery", (pipeline, context) =>
             {
                 var options = context.ServiceProvider.GetRequiredService<IOptions<WorkerOptions>>().Value;
@@ -78,6 +80,7 @@ public static class WorkerServiceCollectionExtensions
                 });
                 pipeline.AddTimeout(TimeSpan.FromMilliseconds(options.DeliveryTimeoutMs));
             });
+        services.AddNonPersistentConnections(DeliveryClient.HttpClientName);
     }
 
     private static IProducer<string?, byte[]> CreateProducer(IServiceProvider services)

@@ -10,6 +10,7 @@ using Streaming.Testing;
 namespace Streaming.Ctl.Tests;
 
 /// <summary>streamctl end to end on a real pipeline: a dead letter listed, shown, replayed once, delivered.</summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class StreamctlTests
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);

@@ -4,6 +4,7 @@ using Streaming.Testing;
 namespace Streaming.Deployment.Tests;
 
 /// <summary>Every series the dashboard and the alert rules query is served by a running ingress or worker.</summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class LiveMetricsTests
 {
     [Fact]

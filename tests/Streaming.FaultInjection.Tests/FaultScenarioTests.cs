@@ -12,6 +12,7 @@ namespace Streaming.FaultInjection.Tests;
 /// End to end under injected faults: ingress → Kafka → both lanes' workers → endpoint stub. The
 /// invariant after each scenario: every event answered 200 is delivered or dead-lettered.
 /// </summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class FaultScenarioTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(120);

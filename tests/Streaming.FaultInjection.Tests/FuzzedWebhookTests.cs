@@ -13,6 +13,7 @@ namespace Streaming.FaultInjection.Tests;
 /// Thousands of mutated bodies and headers from a seed: the ingress never answers 5xx, never dies, and
 /// the topics hold exactly the events of the requests it answered 200.
 /// </summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class FuzzedWebhookTests(ITestOutputHelper output)
 {
     private const int Seed = 20261123;

@@ -8,6 +8,7 @@ using Streaming.Testing;
 namespace Streaming.Ingress.Tests;
 
 /// <summary>Broker faults injected through the embedded cluster while the ingress takes webhooks.</summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class IngressFaultTests : IAsyncLifetime
 {
     private KafkaBroker _broker = null!;

@@ -8,6 +8,7 @@ using Streaming.Testing;
 namespace Streaming.Ingress.Tests;
 
 /// <summary>Signed webhooks through Kestrel into the broker, read back from the topics.</summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class IngressIntegrationTests : IAsyncLifetime
 {
     private KafkaBroker _broker = null!;

@@ -128,6 +128,27 @@ public sealed class KafkaBroker : IAsyncDisposable
         return ValueTask.CompletedTask;
     }
 
+    /// <summary>
+    /// Stops the shared Testcontainers broker if one was started (see <see cref="SharedKafkaContainer"/>).
+    /// A later <see cref="StartAsync"/> starts a new one.
+    /// </summary>
+    public static async Task DisposeSharedContainerAsync()
+    {
+        await ContainerGate.WaitAsync();
+        try
+        {
+            if (_container is { } container)
+            {
+                _container = null;
+                await container.DisposeAsync();
+            }
+        }
+        finally
+        {
+            ContainerGate.Release();
+        }
+    }
+
     private static bool DockerLooksAvailable() =>
         !string.IsNullOrWhiteSpace(Environment.GetEnvironmentVariable("DOCKER_HOST")) || File.Exists("/var/run/docker.sock");
 

@@ -6,6 +6,7 @@ using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker.Tests;
 
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class TraceContinuationTests
 {
     [Fact]

@@ -5,6 +5,7 @@ using Streaming.Testing;
 namespace Streaming.Worker.Tests;
 
 /// <summary>Each scenario on its own broker, with a downstream stub whose answers the test scripts.</summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class WorkerDeliveryTests
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(60);

@@ -5,6 +5,7 @@ using Xunit.Abstractions;
 namespace Streaming.Worker.Tests;
 
 /// <summary>Workers stopped, killed, joined and starved of their endpoint: every event is delivered or dead-lettered.</summary>
+[Collection(SharedKafkaContainer.Collection)]
 public sealed class WorkerFaultTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Settle = TimeSpan.FromSeconds(90);

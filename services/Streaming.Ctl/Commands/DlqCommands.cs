@@ -2,9 +2,9 @@ using System.CommandLine;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using Spectre.Console;
 using Streaming.Contracts;
 using Streaming.Ctl.DeadLetters;
+using Streaming.Ctl.Output;
 using Streaming.Kafka;
 using Streaming.SchemaRegistry;
 
@@ -87,16 +87,7 @@ internal static class DlqCommands
                 return Task.FromResult(0);
             }
 
-            var table = new Table().AddColumns("position", "failed at", "reason", "status", "attempts", "event id", "key", "replayed", "error");
-            foreach (var e in entries)
-            {
-                var l = e.Letter;
-                table.AddRow(e.Position, (l?.LastFailedAt ?? e.Timestamp).ToString("u"), l?.Reason ?? "unreadable", l?.LastStatusCode?.ToString() ?? "-",
-                    l?.Attempts.ToString() ?? "-", Markup.Escape(l?.EventId ?? "-"), Markup.Escape(l?.Key ?? "-"),
-                    e.ReplayedAt?.ToString("u") ?? "", Markup.Escape(Shorten(l?.Error ?? e.ParseError ?? "")));
-            }
-
-            ctx.Console.Write(table);
+            DeadLetterListing.Write(ctx, entries);
             ctx.Out.WriteLine($"{entries.Count} dead letters ({entries.Count(e => e.ReplayedAt is null)} not replayed)");
             return Task.FromResult(0);
         });
@@ -230,8 +221,6 @@ internal static class DlqCommands
 
         return new DeadLetterView(e.Position, e.Partition, e.Offset, e.Timestamp, e.ReplayedAt, e.Letter, e.ParseError, envelope);
     }
-
-    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
 }
 
 /// <summary>A one-line progress bar on stderr for long replays (Spectre's live display needs a terminal).</summary>

@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Confluent.Kafka;
-using Spectre.Console;
 using Streaming.Contracts;
+using Streaming.Ctl.Output;
 
 namespace Streaming.Ctl.Commands;
 
@@ -18,8 +18,9 @@ internal static class LagCommand
     public static Command Create(Func<CtlContext> context)
     {
         var lane = new Option<string?>("--lane") { Description = "messages or statuses (default: both)" };
-        var json = new Option<bool>("--json") { Description = "JSON for scripts instead of a table" };
-        var command = new Command("lag", "Per lane's consumer group and partition: committed offset, end offset, lag") { lane, json };
+        var json = new Option<bool>("--json") { Description = "JSON for scripts instead of a table: every partition's row" };
+        var partitions = new Option<bool>("--partitions") { Description = "one row per partition (committed, end, lag) instead of one per topic" };
+        var command = new Command("lag", "Per lane's consumer group and topic: lag, and partitions with lag (--partitions: per partition)") { lane, json, partitions };
         command.SetAction((parse, _) =>
         {
             var ctx = context();
@@ -31,18 +32,7 @@ internal static class LagCommand
                 return Task.FromResult(0);
             }
 
-            var table = new Table().AddColumns("group", "topic", "partition", "committed", "end", "lag");
-            foreach (var r in rows)
-            {
-                table.AddRow(r.Group, Markup.Escape(r.Topic), r.Partition.ToString(), r.Committed?.ToString() ?? "-", r.End.ToString(), r.Lag.ToString());
-            }
-
-            ctx.Console.Write(table);
-            foreach (var group in rows.GroupBy(r => r.Group))
-            {
-                ctx.Out.WriteLine($"{group.Key}: total lag {group.Sum(r => r.Lag)}");
-            }
-
+            LagListing.Write(ctx, rows, parse.GetValue(partitions));
             return Task.FromResult(0);
         });
         return command;

@@ -17,25 +17,9 @@ public static class WebhookEndpoints
 
     public static IEndpointRouteBuilder MapWebhook(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, Verify);
+        app.MapGet(Path, WebhookVerification.Verify);
         app.MapPost(Path, ReceiveAsync);
         return app;
-    }
-
-    private static IResult Verify(HttpRequest request, IOptions<IngressOptions> options, ILogger<IngressOptions> logger)
-    {
-        var query = request.Query;
-        var challenge = query["hub.challenge"].ToString();
-        if (query["hub.mode"] == "subscribe"
-            && challenge.Length > 0
-            && WebhookSignature.SecretEquals(query["hub.verify_token"].ToString(), options.Value.VerifyToken))
-        {
-            logger.Verified();
-            return Results.Text(challenge, "text/plain");
-        }
-
-        logger.VerificationRefused();
-        return Results.Text("verification refused\n", "text/plain", statusCode: StatusCodes.Status403Forbidden);
     }
 
     private static async Task<IResult> ReceiveAsync(
