@@ -141,7 +141,6 @@ public sealed class FailureRouter(
                     return;
                 }
 
-                // Never give up on a move: the source offset stays uncommitted until it lands.
                 logger.UnverifiedAck(topic, result.Partition.Value, "the move is produced again");
                 telemetry.UnverifiedAck(topic, result.Partition.Value);
             }
@@ -150,6 +149,7 @@ public sealed class FailureRouter(
                 logger.ForwardFailed(topic, e.Error.Reason);
             }
 
+            // Never give up on a move: the source offset stays uncommitted until it lands.
             await Task.Delay(backoff, time, ct);
             backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
         }
