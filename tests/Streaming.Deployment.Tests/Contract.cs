@@ -32,8 +32,11 @@ public static class Contract
     /// <summary>Read by `make run` (and docker-compose.kafka.yml) to give each lane's worker its DELIVERY_URL.</summary>
     public static readonly IReadOnlyList<string> RunVariables = ["MESSAGES_DELIVERY_URL", "STATUSES_DELIVERY_URL"];
 
+    /// <summary>Ingress and workers (issue 12); the user info is a secret.</summary>
+    public static readonly IReadOnlyList<string> SchemaRegistryVariables = ["SCHEMA_REGISTRY_URL", "SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"];
+
     public static IReadOnlyList<string> AllVariables { get; } =
-        [.. KafkaVariables, .. TopologyVariables, .. IngressVariables, .. WorkerVariables, .. RunVariables];
+        [.. KafkaVariables, .. TopologyVariables, .. IngressVariables, .. WorkerVariables, .. RunVariables, .. SchemaRegistryVariables];
 
     public static readonly IReadOnlyList<string> Lanes = ["messages", "statuses"];
 

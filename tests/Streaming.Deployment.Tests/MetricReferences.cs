@@ -30,6 +30,7 @@ public static partial class MetricReferences
         "whatsapp_worker_in_flight",
         "whatsapp_worker_consumer_lag",
         "whatsapp_worker_circuit_state",
+        "whatsapp_worker_schema_unresolved_total",
     };
 
     /// <summary>Histograms: queried only as their _bucket, _sum and _count series.</summary>
