@@ -38,12 +38,18 @@ public sealed class SchemaRegistryIngressTests : IAsyncLifetime
     private IReadOnlyList<ReadRecord> Lane(Lane lane) => TopicReader.ReadAll(_broker.BootstrapServers, _topology[lane].Main.Name);
 
     [Fact]
-    public async Task The_ingress_is_not_ready_until_its_schemas_are_registered()
+    public async Task The_ingress_is_not_ready_until_its_schemas_are_registered_and_answers_503_until_then()
     {
         await _registry.SetStateAsync(RegistryState.Refusing);
         await using var ingress = await IngressHost.StartAsync(_broker, _registry.Settings);
         await Task.Delay(500);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, (await ingress.Client.GetAsync("/readyz")).StatusCode);
+
+        // Traffic that reaches it anyway gets a 503 that Meta retries, never a 500 or a 200 for an unwritten record.
+        var early = await ingress.PostSignedAsync(Fixtures.Get("text-message.json"));
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, early.StatusCode);
+        Assert.True(early.Headers.RetryAfter is not null);
+        Assert.Empty(Lane(Contracts.Lane.Messages));
 
         await _registry.SetStateAsync(RegistryState.Up);
         await Poll.UntilAsync(async () => (await ingress.Client.GetAsync("/readyz")).StatusCode, s => s == HttpStatusCode.OK, Settle, "readiness once the registry answers");
