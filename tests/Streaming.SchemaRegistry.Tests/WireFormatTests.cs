@@ -104,6 +104,16 @@ public sealed class WireFormatTests
         }
     }
 
+    /// <summary>The serializer validates every dead letter: a reason the schema lacks would be written unframed.</summary>
+    [Fact]
+    public void Every_dead_letter_reason_is_in_the_registered_schema()
+    {
+        var allowed = JsonNode.Parse(RegistrySchemas.DeadLetter.SchemaString)!["properties"]!["reason"]!["enum"]!.AsArray().Select(n => n!.GetValue<string>()).ToHashSet();
+        var reasons = typeof(DeadLetterReasons).GetFields().Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!).ToArray();
+        Assert.NotEmpty(reasons);
+        Assert.All(reasons, r => Assert.Contains(r, allowed));
+    }
+
     [Fact]
     public async Task Without_a_registry_values_are_plain_json_and_frames_are_only_skipped()
     {
