@@ -22,7 +22,7 @@ public static class Contract
         "INGRESS_SHED_LATENCY_MS", "INGRESS_QUEUE_MAX_MESSAGES", "INGRESS_LINGER_MS", "OTEL_EXPORTER_OTLP_ENDPOINT",
     ];
 
-    /// <summary>Confluent Schema Registry (issue 12): ingress, workers and streamctl.</summary>
+    /// <summary>Confluent Schema Registry (issue 12): ingress, workers and streamctl; the user info is a secret.</summary>
     public static readonly IReadOnlyList<string> SchemaRegistryVariables = ["SCHEMA_REGISTRY_URL", "SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"];
 
     public static readonly IReadOnlyList<string> WorkerVariables =

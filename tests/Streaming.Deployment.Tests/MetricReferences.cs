@@ -37,6 +37,7 @@ public static partial class MetricReferences
         "whatsapp_worker_order_blocked_total",
         "whatsapp_worker_order_released_total",
         "whatsapp_worker_order_blocked_keys",
+        "whatsapp_worker_schema_unresolved_total",
     };
 
     /// <summary>Histograms: queried only as their _bucket, _sum and _count series.</summary>

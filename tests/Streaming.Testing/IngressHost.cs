@@ -30,7 +30,8 @@ public sealed class IngressHost : IAsyncDisposable
     public static async Task<IngressHost> StartAsync(KafkaBroker broker, params (string Key, string? Value)[] settings)
     {
         var config = broker.Settings(
-            [("WHATSAPP_APP_SECRET", AppSecret), ("WHATSAPP_VERIFY_TOKEN", VerifyToken), ("INGRESS_HOST", "127.0.0.1"), ("INGRESS_PORT", "0"), .. settings]);
+            [("WHATSAPP_APP_SECRET", AppSecret), ("WHATSAPP_VERIFY_TOKEN", VerifyToken), ("INGRESS_HOST", "127.0.0.1"), ("INGRESS_PORT", "0"),
+                .. SchemaRegistryStub.Unset, .. settings]);
         var app = IngressApp.Build([], b => b.Configuration.AddInMemoryCollection(config));
         await app.StartAsync();
         return new IngressHost(app, new Uri(app.Urls.First()));

@@ -69,6 +69,13 @@ public sealed class SchemaRegistryStub : IAsyncDisposable
 
     public RegistryState State => _state;
 
+    /// <summary>
+    /// Test hosts start with these, so a SCHEMA_REGISTRY_URL in the test process's environment (meant for
+    /// the stub's forwarding) does not switch every other test to framed records; tests that want the
+    /// registry pass <see cref="Settings"/>.
+    /// </summary>
+    public static (string Key, string? Value)[] Unset => [("SCHEMA_REGISTRY_URL", ""), ("SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", "")];
+
     /// <summary>The service settings that point at this stub, credentials included.</summary>
     public (string Key, string? Value)[] Settings => [("SCHEMA_REGISTRY_URL", Url), ("SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO", _userInfo ?? "")];
 

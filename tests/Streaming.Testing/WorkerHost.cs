@@ -27,7 +27,7 @@ public sealed class WorkerHost : IAsyncDisposable
                 ("WORKER_LANE", lane.ToName()), ("DELIVERY_URL", deliveryUrl.ToString()), ("DELIVERY_SIGNING_SECRET", DownstreamStub.SigningSecret),
                 ("WORKER_HOST", "127.0.0.1"), ("WORKER_PORT", "0"), ("RETRY_DELAYS", "1s,2s"), ("RETRY_JITTER", "0"),
                 ("WORKER_SESSION_TIMEOUT_MS", "6000"), ("DELIVERY_TIMEOUT_MS", "2000"),
-                .. settings,
+                .. SchemaRegistryStub.Unset, .. settings,
             ]);
         return config;
     }
