@@ -65,7 +65,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
-            FetchWaitMaxMs = 50,
+            FetchWaitMaxMs = options.Value.FetchWaitMs,
         }))
         .SetErrorHandler((_, e) => logger.KafkaClient(e.Reason))
         .Build();
@@ -190,7 +190,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     }
 
     /// <summary>Waits, without a thread, until the tail has read up to the end offsets of now.</summary>
-    private async Task CatchUpAsync(CancellationToken ct)
+    public async Task CatchUpAsync(CancellationToken ct)
     {
         var targets = new Dictionary<int, long>();
         for (var p = 0; p < _partitions; p++)
