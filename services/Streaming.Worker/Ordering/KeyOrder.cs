@@ -85,11 +85,13 @@ public sealed class KeyOrder(
                     // The head itself, read again after a crash: it is already in its chain.
                     return ProcessingOutcome.Dropped;
                 }
-                else if (block.Seq - done >= _maxBlocked)
+                else if (block.Seq - done - 1 >= _maxBlocked)
                 {
+                    // Bounded: the key's events wait in Kafka, but a head that fails for hours must not
+                    // collect a day of the conversation behind it. These go to the DLQ, to be replayed.
                     var state = RetryState.From(record, _lane);
                     return await router.DeadLetterAsync(record, state, eventId, DeadLetterReasons.OrderBlocked, state.Attempts, null,
-                        $"{block.Seq - done} events of this key already wait behind {block.Chain} (ORDERING_MAX_BLOCKED {_maxBlocked})", ct);
+                        $"{block.Seq - done - 1} events of this key already wait behind {block.Chain} (ORDERING_MAX_BLOCKED {_maxBlocked})", ct);
                 }
                 else
                 {
