@@ -128,7 +128,7 @@ public sealed class KeyOrder(
         if (store.Block(key)?.Chain != chain || Unexpected(key, chain, seq, record.Topic))
         {
             // What this replica knows may be a little behind what others wrote: read up to now once.
-            await store.CatchUpAsync(ct);
+            await store.CatchUpBoundedAsync(ct);
         }
 
         if (store.Block(key) is not { } block || block.Chain != chain)

@@ -23,6 +23,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     internal const string ProgressPrefix = "p|";
     internal const string StatusPrefix = "s|";
     private const string WriterHeader = "order-writer";
+    private static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(15);
 
     private readonly string _topic;
     private readonly int _partitions;
@@ -120,7 +121,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
 
         if (Enabled && partitions.Count > 0)
         {
-            Volatile.Write(ref _ready, Task.Run(() => CatchUpAsync(_stop.Token)));
+            Volatile.Write(ref _ready, Task.Run(() => CatchUpBoundedAsync(_stop.Token)));
         }
     }
 
@@ -189,8 +190,28 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         }
     }
 
+    /// <summary>
+    /// Catches up, but for at most <see cref="CatchUpLimit"/>: an order partition that cannot be read (its
+    /// leader down) must not stop the whole lane. Past the limit the replica goes on with what it knows;
+    /// only a rebalance during that broker fault can then let a follower overtake its head. Never faults.
+    /// </summary>
+    public async Task CatchUpBoundedAsync(CancellationToken ct)
+    {
+        try
+        {
+            await CatchUpAsync(ct).WaitAsync(CatchUpLimit, _time, ct);
+        }
+        catch (TimeoutException)
+        {
+            _logger.CatchUpSlow(_topic, (int)CatchUpLimit.TotalSeconds);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+    }
+
     /// <summary>Waits, without a thread, until the tail has read up to the end offsets of now.</summary>
-    public async Task CatchUpAsync(CancellationToken ct)
+    private async Task CatchUpAsync(CancellationToken ct)
     {
         var targets = new Dictionary<int, long>();
         for (var p = 0; p < _partitions; p++)
