@@ -130,6 +130,23 @@ public sealed class OrderingTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task More_followers_than_the_bound_go_to_the_dead_letter_topic_as_order_blocked_and_are_counted()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        scenario.Stub.Reply = FailHeadTwice;
+        var worker = await scenario.StartWorkerAsync(Lane.Messages, ("ORDERING_MAX_BLOCKED", "2"));
+        ProduceConversation(scenario, []);
+
+        Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, Conversation, Settle));
+        Assert.Equal(Conversation.Take(3), FirstDeliveries(scenario.Stub).Where(r => r.Key == Customer).Select(r => r.EventId));
+        var blocked = scenario.DeadLetters(Lane.Messages).Select(d => d.Letter).ToArray();
+        Assert.Equal(Conversation.Skip(3), blocked.Select(l => l.EventId).Order());
+        Assert.All(blocked, l => Assert.Equal(DeadLetterReasons.OrderBlocked, l.Reason));
+        var metrics = await worker.Client.GetStringAsync("/metrics");
+        Assert.Equal(2, MetricsText.Value(metrics, "whatsapp_worker_dead_lettered_total{lane=\"messages\",reason=\"order-blocked\""));
+    }
+
+    [Fact]
     public async Task Without_ordering_later_messages_overtake_the_retried_one()
     {
         await using var scenario = await PipelineScenario.StartAsync();

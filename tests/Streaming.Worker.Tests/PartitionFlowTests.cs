@@ -160,6 +160,28 @@ public sealed class PartitionFlowTests
         flow.StoreSettled(_client); // does not throw
     }
 
+    [Fact]
+    public void Capabilities_are_told_which_partitions_come_and_go()
+    {
+        var listener = new FakeListener();
+        var flow = new PartitionFlow(Main, _hold, _clock, TimeSpan.FromSeconds(1), NullLogger.Instance, [listener]);
+        flow.Assigned([MainP0, TierP0]);
+        flow.Release(_client, [TierP0], commit: true);
+
+        Assert.Equal([MainP0, TierP0], listener.Assigned);
+        Assert.Equal([TierP0], listener.Released);
+    }
+
+    private sealed class FakeListener : IPartitionListener
+    {
+        public List<TopicPartition> Assigned { get; } = [];
+        public List<TopicPartition> Released { get; } = [];
+
+        void IPartitionListener.Assigned(IReadOnlyCollection<TopicPartition> partitions) => Assigned.AddRange(partitions);
+
+        void IPartitionListener.Released(IReadOnlyCollection<TopicPartition> partitions) => Released.AddRange(partitions);
+    }
+
     private sealed class FakeHold : ILaneHold
     {
         public bool HoldAll { get; set; }

@@ -68,7 +68,9 @@ public sealed class KeyOrder(
         string key, ConsumeResult<string?, byte[]> record, Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
         var eventId = Header(record, HeaderNames.EventId) ?? "";
-        using (var held = await _locks.EnterAsync(key, ct))
+        // Most keys are not blocked: no lock then. Only this key's main partition owner (here, one event of
+        // the key at a time) ever blocks it, so the answer cannot change under our feet.
+        using (var held = store.Block(key) is null ? null : await _locks.EnterAsync(key, ct))
         {
             if (store.Block(key) is { } block)
             {
@@ -83,11 +85,13 @@ public sealed class KeyOrder(
                     // The head itself, read again after a crash: it is already in its chain.
                     return ProcessingOutcome.Dropped;
                 }
-                else if (block.Seq - done >= _maxBlocked)
+                else if (block.Seq - done - 1 >= _maxBlocked)
                 {
+                    // Bounded: the key's events wait in Kafka, but a head that fails for hours must not
+                    // collect a day of the conversation behind it. These go to the DLQ, to be replayed.
                     var state = RetryState.From(record, _lane);
                     return await router.DeadLetterAsync(record, state, eventId, DeadLetterReasons.OrderBlocked, state.Attempts, null,
-                        $"{block.Seq - done} events of this key already wait behind {block.Chain} (ORDERING_MAX_BLOCKED {_maxBlocked})", ct);
+                        $"{block.Seq - done - 1} events of this key already wait behind {block.Chain} (ORDERING_MAX_BLOCKED {_maxBlocked})", ct);
                 }
                 else
                 {
@@ -106,7 +110,6 @@ public sealed class KeyOrder(
         // Not blocked: attempted as without ordering; if it goes to a tier, it heads a new chain.
         SetHeader(record, HeaderNames.OrderChain, eventId);
         SetHeader(record, HeaderNames.OrderSeq, "1");
-        SetHeader(record, HeaderNames.OrderVersion, "1");
         var outcome = await process(record, ct);
         if (outcome is { Kind: OutcomeKind.Retried, Topic: { } headTier, NotBefore: { } due })
         {
@@ -122,6 +125,12 @@ public sealed class KeyOrder(
         string key, string chain, int seq, ConsumeResult<string?, byte[]> record,
         Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
+        if (store.Block(key)?.Chain != chain || Unexpected(key, chain, seq, record.Topic))
+        {
+            // What this replica knows may be a little behind what others wrote: read up to now once.
+            await store.CatchUpBoundedAsync(ct);
+        }
+
         if (store.Block(key) is not { } block || block.Chain != chain)
         {
             // Not (or no longer) the key's chain, e.g. a copy left by a crash after its chain was released.
@@ -162,6 +171,15 @@ public sealed class KeyOrder(
         };
         await store.WriteProgressAsync(key, next, ct);
         return outcome;
+    }
+
+    /// <summary>A follower that finds its head neither settled nor elsewhere: only possible if news is late.</summary>
+    private bool Unexpected(string key, string chain, int seq, string topic)
+    {
+        var block = store.Block(key);
+        var progress = store.Progress(key, chain);
+        var done = progress?.Done ?? 0;
+        return block is not null && seq > done + 1 && (progress?.Tier ?? block.Tier) == topic;
     }
 
     private async Task ReleaseAsync(string key, CancellationToken ct)

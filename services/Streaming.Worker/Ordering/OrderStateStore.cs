@@ -24,11 +24,14 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     internal const string ProgressPrefix = "p|";
     internal const string StatusPrefix = "s|";
     private const string WriterHeader = "order-writer";
+    private static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan NotedWindow = TimeSpan.FromMinutes(2);
 
     private readonly string _topic;
     private readonly int _partitions;
     private readonly string _mainTopic;
     private readonly TimeSpan _statusWindow;
+    private readonly TimeSpan _fetchRound;
     private readonly IProducer<string?, byte[]> _producer;
     private readonly TimeProvider _time;
     private readonly ILogger<OrderStateStore> _logger;
@@ -37,6 +40,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     private readonly ConcurrentDictionary<string, ChainBlock> _blocks = new();
     private readonly ConcurrentDictionary<string, ChainProgress> _progress = new();
     private readonly ConcurrentDictionary<string, StatusMark> _marks = new();
+    private readonly ConcurrentDictionary<string, StatusMark> _noted = new();
     private readonly ConcurrentDictionary<int, long> _positions = new();
     private readonly ConcurrentDictionary<int, byte> _ownedMain = new();
     private readonly CancellationTokenSource _stop = new();
@@ -57,6 +61,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         // A status can come back from the tiers at most the sum of their delays after it first failed.
         _statusWindow = TimeSpan.FromTicks(topology.RetryDelays.Sum(d => d.Ticks)) + TimeSpan.FromMinutes(1);
         _producer = producer;
+        _fetchRound = TimeSpan.FromMilliseconds((3 * options.Value.FetchWaitMs) + 100);
         _time = time;
         _logger = logger;
         _tail = clients.Consumer<string?, byte[]>(new ConsumerConfig
@@ -66,7 +71,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
             EnableAutoCommit = false,
             EnableAutoOffsetStore = false,
             EnablePartitionEof = true,
-            FetchWaitMaxMs = 50,
+            FetchWaitMaxMs = options.Value.FetchWaitMs,
         })
         .Build();
     }
@@ -88,8 +93,26 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     /// <summary>The chain's progress, if what is known is about that chain.</summary>
     public ChainProgress? Progress(string key, string chain) => _progress.TryGetValue(key, out var p) && p.Chain == chain ? p : null;
 
-    public StatusMark? Mark(string messageId) =>
-        _marks.TryGetValue(messageId, out var m) && _time.GetUtcNow() - m.At < _statusWindow ? m : null;
+    /// <summary>The highest rank known for the message id: written (pending or delivered) or only noted here.</summary>
+    public StatusMark? Mark(string messageId)
+    {
+        var now = _time.GetUtcNow();
+        var written = _marks.TryGetValue(messageId, out var m) && now - m.At < _statusWindow ? m : null;
+        var noted = _noted.TryGetValue(messageId, out var n) && now - n.At < NotedWindow ? n : null;
+        return written is null ? noted : noted is null || written.Rank >= noted.Rank ? written : noted;
+    }
+
+    /// <summary>Whether a rank of the message id was written (something of it went through a retry tier).</summary>
+    public bool HasWrittenMark(string messageId) => _marks.TryGetValue(messageId, out var m) && _time.GetUtcNow() - m.At < _statusWindow;
+
+    /// <summary>
+    /// A status delivered straight from the main topic with nothing of its message pending: remembered
+    /// here only, briefly, against Meta's own reordering (the same replica reads the message's later
+    /// statuses, they share its key). Not written: most statuses never need it, and writing each would
+    /// double the lane's Kafka writes.
+    /// </summary>
+    public void NoteDelivered(string messageId, StatusMark mark) =>
+        _noted.AddOrUpdate(messageId, mark, (_, current) => current.Rank >= mark.Rank ? current : mark);
 
     public bool OwnsMain(int partition) => _ownedMain.ContainsKey(partition);
 
@@ -120,7 +143,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
 
         if (Enabled && partitions.Count > 0)
         {
-            Volatile.Write(ref _ready, Task.Run(() => CatchUpAsync(_stop.Token)));
+            Volatile.Write(ref _ready, Task.Run(() => CatchUpBoundedAsync(_stop.Token)));
         }
     }
 
@@ -189,29 +212,53 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         }
     }
 
-    /// <summary>Waits, without a thread, until the tail has read up to the end offsets of now.</summary>
+    /// <summary>
+    /// Catches up, but for at most <see cref="CatchUpLimit"/>: an order partition that cannot be read (its
+    /// leader down) must not stop the whole lane. Past the limit the replica goes on with what it knows;
+    /// only a rebalance during that broker fault can then let a follower overtake its head. Never faults,
+    /// never blocks a thread.
+    /// </summary>
+    public async Task CatchUpBoundedAsync(CancellationToken ct)
+    {
+        using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        limit.CancelAfter(CatchUpLimit);
+        try
+        {
+            await CatchUpAsync(limit.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            _logger.CatchUpSlow(_topic, (int)CatchUpLimit.TotalSeconds);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    /// <summary>
+    /// Waits until the tail has read up to the end offsets of now. The end offsets are the tail's own view,
+    /// refreshed by each of its fetches (no blocking query): a round of fetches is let through first, so
+    /// the view is no older than the call.
+    /// </summary>
     private async Task CatchUpAsync(CancellationToken ct)
     {
+        await Task.Delay(_fetchRound, _time, ct);
         var targets = new Dictionary<int, long>();
-        for (var p = 0; p < _partitions; p++)
+        while (true)
         {
-            while (true)
+            for (var p = 0; p < _partitions; p++)
             {
-                try
+                if (!targets.ContainsKey(p) && _tail.GetWatermarkOffsets(new TopicPartition(_topic, p)).High is { } high && high != Offset.Unset)
                 {
-                    targets[p] = _tail.QueryWatermarkOffsets(new TopicPartition(_topic, p), TimeSpan.FromSeconds(5)).High.Value;
-                    break;
-                }
-                catch (KafkaException e)
-                {
-                    _logger.OrderStateUnavailable($"order state: end offsets of {_topic} [{p}] not known yet: {e.Error.Reason}");
-                    await Task.Delay(TimeSpan.FromMilliseconds(500), _time, ct);
+                    targets[p] = high.Value;
                 }
             }
-        }
 
-        while (targets.Any(t => _positions.GetValueOrDefault(t.Key) < t.Value))
-        {
+            if (targets.Count == _partitions && targets.All(t => _positions.GetValueOrDefault(t.Key) >= t.Value))
+            {
+                return;
+            }
+
             await Task.Delay(TimeSpan.FromMilliseconds(20), _time, ct);
         }
     }
@@ -326,6 +373,14 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
             if (now - mark.At >= _statusWindow)
             {
                 _marks.TryRemove(new KeyValuePair<string, StatusMark>(id, mark));
+            }
+        }
+
+        foreach (var (id, mark) in _noted)
+        {
+            if (now - mark.At >= NotedWindow)
+            {
+                _noted.TryRemove(new KeyValuePair<string, StatusMark>(id, mark));
             }
         }
 

@@ -1,6 +1,8 @@
 using System.Text.Json;
 using Confluent.Kafka;
+using Microsoft.Extensions.Options;
 using Streaming.Contracts;
+using Streaming.Kafka;
 using Streaming.Worker.Processing;
 
 namespace Streaming.Worker.Ordering;
@@ -12,8 +14,11 @@ namespace Streaming.Worker.Ordering;
 /// delays); a status below it is dropped, counted and logged at debug. So where two are pending only the
 /// highest is delivered, and a retried one never lands after a higher one.
 /// </summary>
-public sealed class StatusTruth(OrderStateStore store, OrderingMetrics metrics, TimeProvider time, ILogger<StatusTruth> logger)
+public sealed class StatusTruth(
+    OrderStateStore store, OrderingMetrics metrics, Topology topology, IOptions<WorkerOptions> options, TimeProvider time, ILogger<StatusTruth> logger)
 {
+    private readonly string _mainTopic = topology[options.Value.Lane].Main.Name;
+
     public static int Rank(string? status) => status switch
     {
         "sent" => 1,
@@ -41,11 +46,16 @@ public sealed class StatusTruth(OrderStateStore store, OrderingMetrics metrics, 
         }
 
         var outcome = await process(record, ct);
-        // Kept when a lower status could still come: this one is pending in a tier, or delivered above sent.
-        var keep = outcome.Kind == OutcomeKind.Retried || (outcome.Kind == OutcomeKind.Delivered && (rank > 1 || mark is not null));
-        if (keep && (mark is null || rank > mark.Rank))
+        var raised = mark is null || rank > mark.Rank;
+        if (raised && (outcome.Kind == OutcomeKind.Retried || (outcome.Kind == OutcomeKind.Delivered && (store.HasWrittenMark(messageId) || record.Topic != _mainTopic))))
         {
+            // Pending in a tier, or delivered while something of the message is known to be pending or
+            // retried: written, so whichever replica later reads the lower one drops it, also after a restart.
             await store.WriteMarkAsync(messageId, new StatusMark(rank, time.GetUtcNow()), ct);
+        }
+        else if (raised && outcome.Kind == OutcomeKind.Delivered && rank > 1)
+        {
+            store.NoteDelivered(messageId, new StatusMark(rank, time.GetUtcNow()));
         }
 
         return outcome;
