@@ -17,6 +17,7 @@ IBenchmark[] all =
     new WorkerDeliveryBenchmark(),
     new RetryBenchmark(),
     new ResourceBenchmark(),
+    new DestinationIsolationBenchmark(),
 ];
 
 var quick = args.Contains("--quick");
