@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Kafka;
 using Streaming.Worker.Delivery;
+using Streaming.Destinations;
 using Streaming.Worker.Destinations;
 using Streaming.Worker.Telemetry;
 
@@ -45,6 +46,8 @@ public sealed class EventProcessor(
             await destinations.ProcessAsync(record, state, envelope, activity, ct);
             return;
         }
+
+        DestinationDispatcher.Stamp(record, Destination.DefaultName);
 
         while (true)
         {
