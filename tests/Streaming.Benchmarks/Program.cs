@@ -19,6 +19,7 @@ IBenchmark[] all =
     new ResourceBenchmark(),
     new ReplicaScalingBenchmark(),
     new OrderingBenchmark(),
+    new DestinationIsolationBenchmark(),
 ];
 
 var quick = args.Contains("--quick");

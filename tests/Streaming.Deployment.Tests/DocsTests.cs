@@ -83,13 +83,13 @@ public sealed partial class DocsTests
     public void The_runbook_covers_the_incidents_and_streamctl()
     {
         var anchors = Markdown.Anchors(Repo.Read("docs/operations.md"));
-        foreach (var section in new[] { "ingress-answers-503", "lag-is-growing", "dead-letters-triage-and-replay", "broker-outage", "downstream-outage-circuit-open" })
+        foreach (var section in new[] { "ingress-answers-503", "lag-is-growing", "dead-letters-triage-and-replay", "broker-outage", "downstream-outage-circuit-open", "one-destination-is-down" })
         {
             Assert.Contains(section, anchors);
         }
 
         var text = Repo.Read("docs/operations.md");
-        foreach (var command in new[] { "streamctl topics create", "streamctl topics describe", "streamctl lag", "dlq list --lane messages", "dlq show --lane", "dlq replay --lane" })
+        foreach (var command in new[] { "streamctl topics create", "streamctl topics describe", "streamctl lag", "dlq list --lane messages", "dlq show --lane", "dlq replay --lane", "streamctl destinations list", "dlq replay --lane messages --destination" })
         {
             Assert.Contains(command, text);
         }
@@ -110,7 +110,8 @@ public sealed partial class DocsTests
         {
             var words = m.Groups[1].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries);
             Assert.True(
-                words is ["topics", "create" or "describe", ..] or ["lag", ..] or ["dlq", "list" or "show" or "replay", "--lane", "messages" or "statuses", ..],
+                words is ["topics", "create" or "describe", ..] or ["lag", ..] or ["dlq", "list" or "show" or "replay", "--lane", "messages" or "statuses", ..]
+                    or ["destinations", "list", ..],
                 $"{document}: `{m.Value}` is not a streamctl command of the contract");
         }
     }

@@ -38,6 +38,15 @@ public static partial class MetricReferences
         "whatsapp_worker_order_released_total",
         "whatsapp_worker_order_blocked_keys",
         "whatsapp_worker_schema_unresolved_total",
+        "whatsapp_worker_destination_delivered_total",
+        "whatsapp_worker_destination_failed_total",
+        "whatsapp_worker_destination_circuit_state",
+        "whatsapp_worker_destination_concurrency_limit",
+        "whatsapp_worker_destination_in_flight",
+        "whatsapp_worker_destination_waiting",
+        "whatsapp_worker_destination_table_valid",
+        "whatsapp_worker_destination_table_reloads_total",
+        "whatsapp_worker_destination_table_refused_total",
     };
 
     /// <summary>Histograms: queried only as their _bucket, _sum and _count series.</summary>
@@ -47,6 +56,7 @@ public static partial class MetricReferences
         "http_request_duration_seconds",
         "whatsapp_worker_delivery_duration_seconds",
         "whatsapp_worker_end_to_end_latency_seconds",
+        "whatsapp_worker_destination_delivery_duration_seconds",
     };
 
     /// <summary>Every series name a query may use.</summary>

@@ -97,6 +97,7 @@ public sealed class WorkerDeliveryTests
         Assert.Equal("messages", letter.Lane);
         Assert.Equal(404, letter.LastStatusCode);
         Assert.Equal(1, letter.Attempts);
+        Assert.Equal("default", letter.Destination); // the one endpoint, DELIVERY_URL, without DESTINATIONS_FILE
         Assert.Equal("493333", letter.Key);
         Assert.Equal("493333", record.Key);
         Assert.Equal(scenario.Topology[Lane.Messages].Main.Name, letter.SourceTopic);

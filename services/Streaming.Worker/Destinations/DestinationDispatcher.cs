@@ -94,7 +94,7 @@ public sealed class DestinationDispatcher
     private bool IsLastTier(RetryState state) => (state.Tier is { } tier ? tier + 1 : 0) >= _lane.RetryTiers.Count;
 
     /// <summary>The <c>destination</c> header: copied onto the retry record or dead letter this event may become.</summary>
-    private static void Stamp(ConsumeResult<string?, byte[]> record, string? destination)
+    internal static void Stamp(ConsumeResult<string?, byte[]> record, string? destination)
     {
         var headers = record.Message.Headers ??= [];
         headers.Remove(HeaderNames.Destination);

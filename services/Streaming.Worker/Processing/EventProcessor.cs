@@ -8,6 +8,7 @@ using Streaming.Contracts;
 using Streaming.Kafka;
 using Streaming.SchemaRegistry;
 using Streaming.Worker.Delivery;
+using Streaming.Destinations;
 using Streaming.Worker.Destinations;
 using Streaming.Worker.Telemetry;
 
@@ -60,6 +61,8 @@ public sealed class EventProcessor(
         {
             return await destinations.ProcessAsync(record, state, envelope, body, afterDeadLetter, activity, ct);
         }
+
+        DestinationDispatcher.Stamp(record, Destination.DefaultName);
 
         while (true)
         {

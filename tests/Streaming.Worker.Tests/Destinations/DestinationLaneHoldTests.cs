@@ -1,0 +1,126 @@
+using System.Net;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Streaming.Contracts;
+using Streaming.Destinations;
+using Streaming.Worker.Delivery;
+using Streaming.Worker.Destinations;
+
+namespace Streaming.Worker.Tests.Destinations;
+
+/// <summary>
+/// Per-destination circuits against endpoints that answer as scripted: one open destination is not
+/// attempted and holds nothing else; the lane holds only when every destination with traffic is open.
+/// </summary>
+public sealed class DestinationLaneHoldTests : IDisposable
+{
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly ScriptedClients _clients = new();
+
+    private sealed class ScriptedClients : IHttpClientFactory
+    {
+        /// <summary>Hosts whose endpoint refuses connections; the others answer 200.</summary>
+        public HashSet<string> Down { get; } = [];
+
+        public int Sent;
+
+        public HttpClient CreateClient(string name) => new(new Handler(this), disposeHandler: true);
+
+        private sealed class Handler(ScriptedClients owner) : HttpMessageHandler
+        {
+            protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+            {
+                Interlocked.Increment(ref owner.Sent);
+                lock (owner.Down)
+                {
+                    return owner.Down.Contains(request.RequestUri!.Host)
+                        ? throw new HttpRequestException("Connection refused")
+                        : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+                }
+            }
+        }
+    }
+
+    private static Destination Named(string name) => new()
+    {
+        Name = name, MessagesUrl = new Uri($"http://{name}.test/messages"), SecretSource = SecretSource.Inline,
+        Signer = new StandardWebhooks("whsec_dGVzdC1kZXN0aW5hdGlvbi1zaWduaW5nLWtleS0zMmJ5dGVz"),
+    };
+
+    private (DestinationRuntimes Runtimes, DestinationLaneHold Hold) Create()
+    {
+        var worker = Options.Create(new WorkerOptions
+        {
+            LaneName = "messages", CircuitMinThroughput = 2, CircuitFailureRatio = 0.5, CircuitSamplingSeconds = 30, CircuitBreakSeconds = 1, DeliveryTimeoutMs = 2000,
+        });
+        var destinations = Options.Create(new DestinationsOptions { File = "in-memory" });
+        var telemetry = new DestinationTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), worker, destinations, new CircuitBreakerStateProvider());
+        var runtimes = new DestinationRuntimes(destinations, worker, _clients, telemetry, TimeProvider.System);
+        return (runtimes, new DestinationLaneHold(runtimes, worker));
+    }
+
+    private static Task<DestinationAttempt> Deliver(DestinationRuntimes runtimes, Destination d) =>
+        runtimes.For(d).DeliverAsync(d, Lane.Messages, "wamid." + Guid.NewGuid().ToString("N"), "{}"u8.ToArray(), CancellationToken.None);
+
+    [Fact]
+    public async Task One_open_destination_is_not_attempted_and_the_lane_holds_only_when_every_destination_with_traffic_is_open()
+    {
+        var (runtimes, hold) = Create();
+        Destination acme = Named("acme"), beta = Named("beta"), idle = Named("idle");
+        _ = runtimes.For(idle); // known, but no traffic: it must not keep the lane going
+        Assert.False(hold.HoldAll);
+
+        Assert.Equal(DeliveryOutcome.Delivered, (await Deliver(runtimes, beta)).Result.Outcome);
+        lock (_clients.Down)
+        {
+            _clients.Down.Add("acme.test");
+        }
+
+        for (var i = 0; i < 3 && !runtimes.For(acme).IsOpen; i++)
+        {
+            Assert.Equal(DeliveryOutcome.Retryable, (await Deliver(runtimes, acme)).Result.Outcome);
+        }
+
+        Assert.True(runtimes.For(acme).IsOpen);
+        var sent = _clients.Sent;
+        var notAttempted = await Deliver(runtimes, acme);
+        Assert.Equal("circuit open", notAttempted.Result.Error);
+        Assert.Equal(sent, _clients.Sent);
+        Assert.False(hold.HoldAll);
+        Assert.Equal(DeliveryOutcome.Delivered, (await Deliver(runtimes, beta)).Result.Outcome);
+
+        lock (_clients.Down)
+        {
+            _clients.Down.Add("beta.test");
+        }
+
+        for (var i = 0; i < 4 && !runtimes.For(beta).IsOpen; i++)
+        {
+            await Deliver(runtimes, beta);
+        }
+
+        Assert.True(runtimes.For(beta).IsOpen);
+        Assert.True(hold.HoldAll);
+
+        // After the break the lane lets events in again, so that one can probe.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while ((hold.HoldAll || runtimes.For(beta).IsOpen) && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(50);
+        }
+
+        Assert.False(hold.HoldAll);
+        Assert.False(runtimes.For(beta).IsOpen);
+        lock (_clients.Down)
+        {
+            _clients.Down.Clear();
+        }
+
+        var probe = await Deliver(runtimes, beta);
+        Assert.True(probe.Result.Outcome == DeliveryOutcome.Delivered, probe.Result.Error);
+        Assert.False(runtimes.For(beta).IsOpen);
+    }
+
+    public void Dispose() => _services.Dispose();
+}
