@@ -61,7 +61,7 @@ public sealed class DestinationLaneHoldTests : IDisposable
     }
 
     private static Task<DestinationAttempt> Deliver(DestinationRuntimes runtimes, Destination d) =>
-        runtimes.For(d).DeliverAsync(d, Lane.Messages, "wamid." + Guid.NewGuid().ToString("N"), "{}"u8.ToArray(), CancellationToken.None);
+        runtimes.For(d).DeliverAsync(d, Lane.Messages, "wamid." + Guid.NewGuid().ToString("N"), "{}"u8.ToArray(), null, CancellationToken.None);
 
     [Fact]
     public async Task One_open_destination_is_not_attempted_and_the_lane_holds_only_when_every_destination_with_traffic_is_open()
