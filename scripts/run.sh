@@ -97,7 +97,7 @@ report_failure() { # index, what happened
   {
     echo
     echo "make run: ${names[$i]} $what; stopping the rest. Its last log lines ($log):"
-    tail -n 20 "$log" 2>/dev/null | sed 's/^/    /'
+    if [ -s "$log" ]; then tail -n 20 "$log" | sed 's/^/    /'; else echo "    (nothing logged yet)"; fi
   } >&2
   exit 1
 }
