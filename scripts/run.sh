@@ -26,12 +26,13 @@ port_taken() { # port: something listens on it (any address), or answers on loop
   if command -v ss >/dev/null && [ -n "$(ss -Hltn "sport = :$1" 2>/dev/null)" ]; then return 0; fi
   (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
-declare -A port_owner=()
+claimed="" # " port=NAME" for each port checked so far (no associative arrays: macOS has bash 3)
 check_port() { # variable name
-  local name=$1 port=${!1}
+  local name=$1 port=${!1} owner
   [[ "$port" =~ ^[0-9]+$ ]] && [ "$port" -ge 1 ] && [ "$port" -le 65535 ] || fail "$name=$port is not a TCP port (1-65535)"
-  [ -z "${port_owner[$port]:-}" ] || fail "$name and ${port_owner[$port]} are both $port; give each its own port"
-  port_owner[$port]=$name
+  owner=$(tr ' ' '\n' <<< "$claimed" | sed -n "s/^$port=//p")
+  [ -z "$owner" ] || fail "$name and $owner are both $port; give each its own port"
+  claimed="$claimed $port=$name"
   if port_taken "$port"; then
     fail "port $port ($name) is already in use; stop what listens there (ss -ltnp 'sport = :$port') or set $name to a free port"
   fi
@@ -96,7 +97,7 @@ report_failure() { # index, what happened
   {
     echo
     echo "make run: ${names[$i]} $what; stopping the rest. Its last log lines ($log):"
-    tail -n 20 "$log" 2>/dev/null | sed 's/^/    /'
+    if [ -s "$log" ]; then tail -n 20 "$log" | sed 's/^/    /'; else echo "    (nothing logged yet)"; fi
   } >&2
   exit 1
 }

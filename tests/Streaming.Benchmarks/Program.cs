@@ -91,6 +91,9 @@ await File.WriteAllTextAsync(Path.Combine(output, "results.md"),
     $"# Benchmark results\n\nMachine: {machine.Summary}\n\nReproduce: `make bench`{(quick ? " (this was `--quick`)" : "")}\n\n{markdown}");
 Console.Error.WriteLine($"[bench] wrote {output}");
 
+// A Testcontainers broker (only where Docker answers) stops with the run, as in the tests.
+await KafkaBroker.DisposeSharedContainerAsync();
+
 // Abandoned runs may still hold threads (a consumer's Close, a broker): leave without waiting for them.
 Environment.Exit(crashed == 0 ? 0 : 1);
 return 0;

@@ -71,6 +71,22 @@ public sealed class Http10EndpointTests
         Assert.Equal(1, endpoint.Connections);
     }
 
+    [Theory]
+    [InlineData("1.0", null, true)]
+    [InlineData("1.0", "keep-alive", false)]
+    [InlineData("1.0", "Keep-Alive", false)]
+    [InlineData("1.1", null, false)]
+    public void Only_an_http_1_0_answer_without_keep_alive_marks_its_endpoint(string version, string? connection, bool closes)
+    {
+        using var response = new HttpResponseMessage(HttpStatusCode.OK) { Version = Version.Parse(version) };
+        if (connection is not null)
+        {
+            response.Headers.Connection.Add(connection);
+        }
+
+        Assert.Equal(closes, NonPersistentConnectionHandler.ClosesAfterAnswer(response));
+    }
+
     /// <summary>The worker's own delivery HttpClient configuration, without Kafka (nothing here resolves the producer).</summary>
     private static ServiceProvider WorkerDeliveryServices(Uri url)
     {
