@@ -18,6 +18,7 @@ scenarios=(
   Leader_changes_and_injected_fetch_and_commit_errors_mid_stream
   Injected_produce_errors_mid_stream
   Produce_errors_while_leaders_move
+  Retries_and_dead_letters_while_produce_errors_and_leaders_move
   A_worker_process_killed_and_replicas_joining_and_leaving
   The_endpoint_down_for_a_while_then_back
   Poison_records_and_terminal_4xx_interleaved_with_good_traffic

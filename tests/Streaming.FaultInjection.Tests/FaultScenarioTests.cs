@@ -142,11 +142,36 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
     public Task Produce_errors_while_leaders_move(int run) =>
         RunBrokerFaultsAsync("produce errors while leaders move", "both", run, moveLeaders: true, produceErrors: true);
 
-    private async Task RunBrokerFaultsAsync(string name, string tag, int run, bool moveLeaders, bool produceErrors)
+    /// <summary>
+    /// The same broker faults while the workers move records: a retry tier or the DLQ is written by the
+    /// worker's producer under the same Produce errors and leader moves, so an implicit acknowledgement
+    /// there would commit the source offset of a record that is on no tier.
+    /// </summary>
+    [EmbeddedKafkaTheory]
+    [MemberData(nameof(SoakLedger.RunNumbers), MemberType = typeof(SoakLedger))]
+    public Task Retries_and_dead_letters_while_produce_errors_and_leaders_move(int run) =>
+        RunBrokerFaultsAsync("moves under produce errors and leader moves", "moves", run, moveLeaders: true, produceErrors: true, failDeliveries: true);
+
+    /// <summary>The webhook index in an event id of <see cref="Webhooks.Batch"/>: the first all-digit segment.</summary>
+    private static int IndexOf(string eventId) =>
+        int.Parse(eventId.Split('.').First(part => part.Length > 0 && part.All(char.IsAsciiDigit)), System.Globalization.CultureInfo.InvariantCulture);
+
+    private async Task RunBrokerFaultsAsync(string name, string tag, int run, bool moveLeaders, bool produceErrors, bool failDeliveries = false)
     {
         using var counters = Counters();
         await using var scenario = await PipelineScenario.StartAsync();
         var cluster = scenario.Broker.Embedded!;
+        if (failDeliveries)
+        {
+            // Every 8th webhook's events fail twice (two retry tiers, then delivered); the 8th after that is refused for good (DLQ).
+            scenario.Stub.Reply = (r, attempt) => (IndexOf(r.EventId) % 8) switch
+            {
+                3 when attempt <= 2 => new StubReply(503),
+                7 => new StubReply(422),
+                _ => StubReply.Ok,
+            };
+        }
+
         await using var ingress = await IngressHost.StartAsync(scenario.Broker, ("INGRESS_PRODUCE_BUDGET_MS", "2000"));
         await scenario.StartWorkerAsync(Lane.Messages);
         await scenario.StartWorkerAsync(Lane.Statuses);
@@ -159,9 +184,15 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
                 var leader = 1 + ((i / 40) % cluster.BrokerCount);
                 foreach (var lane in LaneNames.All)
                 {
-                    for (var p = 0; p < scenario.Topology[lane].Main.Partitions; p++)
+                    var topics = failDeliveries
+                        ? [scenario.Topology[lane].Main, .. scenario.Topology[lane].RetryTiers, scenario.Topology[lane].DeadLetter]
+                        : new[] { scenario.Topology[lane].Main };
+                    foreach (var topic in topics)
                     {
-                        cluster.SetPartitionLeader(scenario.Topology[lane].Main.Name, p, leader);
+                        for (var p = 0; p < topic.Partitions; p++)
+                        {
+                            cluster.SetPartitionLeader(topic.Name, p, leader);
+                        }
                     }
                 }
             }
@@ -181,7 +212,7 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
         });
 
         var result = await AssertNothingLostAsync(scenario, ledger, name, run, counters);
-        Assert.Equal(0, result.DeadLettered);
+        Assert.Equal(failDeliveries ? ledger.AcceptedIds.Count(id => IndexOf(id) % 8 == 7) : 0, result.DeadLettered);
     }
 
     [Theory]
