@@ -12,7 +12,7 @@ namespace Streaming.SchemaRegistry;
 /// records (<c>ContractsJsonContext</c>: camelCase, nulls written, <c>[JsonIgnore(WhenWritingNull)]</c>,
 /// <c>JsonElement</c> for Meta's payloads). These settings make Newtonsoft write the same JSON: the same
 /// names in the same order, the same nulls, dictionary keys untouched, and a <c>JsonElement</c> as its raw
-/// text (Newtonsoft alone would write the element's own properties, e.g. <c>{"valueKind":1}</c>).
+/// text (Newtonsoft alone serializes the struct's public properties instead of the JSON it holds).
 /// </summary>
 public static class ContractJsonSettings
 {

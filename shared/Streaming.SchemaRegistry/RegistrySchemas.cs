@@ -4,9 +4,11 @@ namespace Streaming.SchemaRegistry;
 
 /// <summary>
 /// The schemas registered under <c>&lt;topic&gt;-value</c>: the documented contract (docs/schemas), not
-/// the one Confluent's serializer would generate from the C# types. The generated one describes what
-/// Newtonsoft sees by reflection (a <c>JsonElement</c> as an object with a <c>valueKind</c>), while the
-/// documented one is what readers are promised and what the tests check the envelope against.
+/// the one Confluent's serializer would generate from the C# types. The documented one is what readers
+/// are promised and what the tests check every envelope against: <c>schemaVersion</c> const 1, the lane
+/// enum, non-empty ids, <c>payload</c> and <c>contact</c> objects. The generated one (NJsonSchema, draft-04)
+/// says none of that (<c>payload</c> is "anything", <c>contact</c> may be null) and would change, and
+/// need a new registered version, whenever the C# type or the generator does.
 /// </summary>
 public static class RegistrySchemas
 {

@@ -34,7 +34,9 @@ public sealed class StubProtocolTests
         Assert.Equal(subject, latest.Subject);
 
         Assert.True(await other.IsCompatibleAsync(subject, RegistrySchemas.EventEnvelope));
-        Assert.False(await other.IsCompatibleAsync(subject, new Schema("""{"type":"object","properties":{"eventId":{"type":"string"}}}""", SchemaType.Json)));
+        // eventId changes type: incompatible under any compatibility level of a real registry, and for the stub's rule.
+        Assert.False(await other.IsCompatibleAsync(subject,
+            new Schema("""{"type":"object","properties":{"eventId":{"type":"integer"}},"required":["eventId"],"additionalProperties":false}""", SchemaType.Json)));
 
         if (!stub.ForwardsToRealRegistry)
         {
@@ -100,5 +102,26 @@ public sealed class StubProtocolTests
         {
             Assert.True(await client.RegisterSchemaAsync(subject, RegistrySchemas.EventEnvelope) > 0);
         }
+    }
+
+    [Fact]
+    public async Task Pointed_at_a_real_registry_the_stub_forwards_every_call_and_still_goes_down_on_demand()
+    {
+        await using var real = await SchemaRegistryStub.StartAsync("upstream-user:upstream-pw");
+        await using var stub = await SchemaRegistryStub.StartAsync(upstream: real.Url, upstreamUserInfo: "upstream-user:upstream-pw");
+        Assert.True(stub.ForwardsToRealRegistry);
+        using var client = Registry.Client(stub);
+        var subject = RegistrySchemas.ValueSubject(Registry.Topic("messages"));
+
+        var id = await client.RegisterSchemaAsync(subject, RegistrySchemas.EventEnvelope);
+        using var other = Registry.Client(stub);
+        Assert.Equal(RegistrySchemas.EventEnvelope.SchemaString, (await other.GetSchemaAsync(id)).SchemaString);
+        Assert.Equal(id, (await other.GetLatestSchemaAsync(subject)).Id);
+        Assert.Equal([$"POST /subjects/{subject}/versions", $"GET /schemas/ids/{id}", $"GET /subjects/{subject}/versions/latest"], real.Calls);
+
+        await stub.SetStateAsync(RegistryState.Unavailable);
+        using var third = Registry.Client(stub);
+        await Assert.ThrowsAnyAsync<HttpRequestException>(() => third.GetSchemaAsync(id));
+        Assert.Equal(3, real.Calls.Count);
     }
 }

@@ -46,14 +46,14 @@ public sealed class SchemaRegistryStub : IAsyncDisposable
     private int _port;
     private volatile RegistryState _state = RegistryState.Up;
 
-    private SchemaRegistryStub(WebApplication app, string? userInfo)
+    private SchemaRegistryStub(WebApplication app, string? userInfo, string? upstream, string? upstreamUserInfo)
     {
         _app = app;
         _userInfo = userInfo;
-        if (Environment.GetEnvironmentVariable("SCHEMA_REGISTRY_URL") is { Length: > 0 } real)
+        if (upstream is { Length: > 0 })
         {
-            _upstream = new Uri(real.Split(',')[0].TrimEnd('/') + "/");
-            _upstreamUserInfo = Environment.GetEnvironmentVariable("SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO");
+            _upstream = new Uri(upstream.Split(',')[0].TrimEnd('/') + "/");
+            _upstreamUserInfo = upstreamUserInfo;
             _forwarder = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         }
     }
@@ -88,9 +88,12 @@ public sealed class SchemaRegistryStub : IAsyncDisposable
         """);
 
     /// <param name="userInfo">user:password the stub demands (HTTP basic), or null for none.</param>
-    public static async Task<SchemaRegistryStub> StartAsync(string? userInfo = UserInfo)
+    /// <param name="upstream">A registry to forward to instead of answering; default SCHEMA_REGISTRY_URL (with SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO).</param>
+    public static async Task<SchemaRegistryStub> StartAsync(string? userInfo = UserInfo, string? upstream = null, string? upstreamUserInfo = null)
     {
-        var stub = new SchemaRegistryStub(Build(), userInfo);
+        var stub = upstream is null
+            ? new SchemaRegistryStub(Build(), userInfo, Environment.GetEnvironmentVariable("SCHEMA_REGISTRY_URL"), Environment.GetEnvironmentVariable("SCHEMA_REGISTRY_BASIC_AUTH_USER_INFO"))
+            : new SchemaRegistryStub(Build(), userInfo, upstream, upstreamUserInfo);
         await stub.ListenAsync(0);
         return stub;
     }

@@ -111,4 +111,53 @@ public sealed class SchemaRegistryWorkerTests
             Assert.Equal(letter.EventId, original.Value!.EventId);
         }
     }
+
+    [Fact]
+    public async Task Every_event_answered_200_is_delivered_while_the_registry_flaps_and_a_worker_restarts()
+    {
+        await using var registry = await SchemaRegistryStub.StartAsync();
+        await using var scenario = await PipelineScenario.StartAsync();
+        await using var ingress = await IngressHost.StartAsync(scenario.Broker, [("RETRY_DELAYS", scenario.RetryDelays), .. registry.Settings]);
+        await Poll.UntilAsync(async () => (await ingress.Client.GetAsync("/readyz")).IsSuccessStatusCode, s => s, Settle, "the ingress to be ready");
+        var first = await scenario.StartWorkerAsync(Lane.Messages, [.. registry.Settings, ("CIRCUIT_BREAK_SECONDS", "1")]);
+
+        using var stopFlapping = new CancellationTokenSource();
+        var flapping = Task.Run(async () =>
+        {
+            RegistryState[] states = [RegistryState.Unavailable, RegistryState.Up, RegistryState.Refusing, RegistryState.Up];
+            for (var i = 0; !stopFlapping.IsCancellationRequested; i++)
+            {
+                await registry.SetStateAsync(states[i % states.Length]);
+                await Task.Delay(250);
+            }
+
+            await registry.SetStateAsync(RegistryState.Up);
+        });
+
+        var accepted = new List<string>();
+        for (var i = 0; i < 40; i++)
+        {
+            if (i == 20)
+            {
+                // A fresh worker has no cached ids: its records wait for the registry instead of being lost.
+                await first.StopAsync();
+                await scenario.StartWorkerAsync(Lane.Messages, [.. registry.Settings, ("CIRCUIT_BREAK_SECONDS", "1")]);
+            }
+
+            var wamid = $"wamid.flap.{i}";
+            if ((await ingress.PostSignedAsync(SchemaRegistryStub.MessageWebhook(wamid, $"49{i % 5}"))).StatusCode == System.Net.HttpStatusCode.OK)
+            {
+                accepted.Add(wamid);
+            }
+
+            await Task.Delay(50);
+        }
+
+        await stopFlapping.CancelAsync();
+        await flapping;
+        Assert.Equal(40, accepted.Count); // cached ids: the flapping registry never cost a 200
+        Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, accepted, TimeSpan.FromSeconds(120)));
+        Assert.Empty(scenario.DeadLetters(Lane.Messages));
+        Assert.All(accepted, id => Assert.Contains(id, scenario.Stub.Delivered));
+    }
 }
