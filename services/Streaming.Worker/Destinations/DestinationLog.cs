@@ -11,7 +11,4 @@ internal static partial class DestinationLog
 
     [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "Event {EventId} is unroutable: no destination matches it and the lane has no default")]
     public static partial void Unroutable(this ILogger logger, string eventId);
-
-    [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "Every destination with traffic has an open circuit: consumption {Action}")]
-    public static partial void AllOpen(this ILogger logger, string action);
 }

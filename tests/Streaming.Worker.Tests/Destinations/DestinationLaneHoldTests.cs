@@ -23,6 +23,9 @@ public sealed class DestinationLaneHoldTests : IDisposable
         /// <summary>Hosts whose endpoint refuses connections; the others answer 200.</summary>
         public HashSet<string> Down { get; } = [];
 
+        /// <summary>Hosts that answer 429 with Retry-After: 60.</summary>
+        public HashSet<string> Throttled { get; } = [];
+
         public int Sent;
 
         public HttpClient CreateClient(string name) => new(new Handler(this), disposeHandler: true);
@@ -34,9 +37,18 @@ public sealed class DestinationLaneHoldTests : IDisposable
                 Interlocked.Increment(ref owner.Sent);
                 lock (owner.Down)
                 {
-                    return owner.Down.Contains(request.RequestUri!.Host)
-                        ? throw new HttpRequestException("Connection refused")
-                        : Task.FromResult(new HttpResponseMessage(HttpStatusCode.OK));
+                    if (owner.Down.Contains(request.RequestUri!.Host))
+                    {
+                        throw new HttpRequestException("Connection refused");
+                    }
+
+                    var response = new HttpResponseMessage(owner.Throttled.Contains(request.RequestUri.Host) ? HttpStatusCode.TooManyRequests : HttpStatusCode.OK);
+                    if (response.StatusCode == HttpStatusCode.TooManyRequests)
+                    {
+                        response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(60));
+                    }
+
+                    return Task.FromResult(response);
                 }
             }
         }
@@ -120,6 +132,31 @@ public sealed class DestinationLaneHoldTests : IDisposable
         var probe = await Deliver(runtimes, beta);
         Assert.True(probe.Result.Outcome == DeliveryOutcome.Delivered, probe.Result.Error);
         Assert.False(runtimes.For(beta).IsOpen);
+    }
+
+    [Fact]
+    public async Task A_retry_after_holds_that_destination_alone_and_halves_its_limit()
+    {
+        var (runtimes, _) = Create();
+        Destination acme = Named("acme"), beta = Named("beta");
+        lock (_clients.Down)
+        {
+            _clients.Throttled.Add("acme.test");
+        }
+
+        var throttled = await Deliver(runtimes, acme);
+        Assert.Equal(429, throttled.Result.StatusCode);
+        Assert.Equal(8, runtimes.For(acme).State.Limit);
+
+        var sent = _clients.Sent;
+        var held = await Deliver(runtimes, acme);
+        Assert.Equal(DeliveryOutcome.Retryable, held.Result.Outcome);
+        Assert.Equal("held by the destination's Retry-After", held.Result.Error);
+        Assert.InRange(held.Result.RetryAfter!.Value, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
+        Assert.Equal(sent, _clients.Sent);
+
+        Assert.Equal(DeliveryOutcome.Delivered, (await Deliver(runtimes, beta)).Result.Outcome);
+        Assert.Equal(16, runtimes.For(beta).State.Limit);
     }
 
     public void Dispose() => _services.Dispose();
