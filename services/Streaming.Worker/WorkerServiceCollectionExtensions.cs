@@ -40,6 +40,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddRecordValueWriter(RegistrySchemas.DeadLetter, ContractsJsonContext.Default.DeadLetter,
             sp => [sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane].DeadLetter.Name],
             OperationalEndpoints.ReadinessTag);
+        services.AddSingleton<StoredProducer>();
         services.AddSingleton<FailureRouter>();
         services.AddSingleton<EventProcessor>();
         services.AddOrdering(configuration);

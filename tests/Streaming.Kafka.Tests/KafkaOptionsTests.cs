@@ -36,6 +36,16 @@ public class KafkaOptionsTests
         Assert.Contains(e.Failures, f => f.Contains(expected));
     }
 
+    [Theory]
+    [InlineData("GSSAPI")]
+    [InlineData("OAUTHBEARER")]
+    [InlineData("MD5")]
+    public void Sasl_mechanisms_other_than_plain_and_scram_are_refused_at_start_up(string mechanism)
+    {
+        var problems = new KafkaOptions { BootstrapServers = "k:9092", SaslMechanism = mechanism }.Validate().ToArray();
+        Assert.Contains(problems, p => p.StartsWith($"KAFKA_SASL_MECHANISM '{mechanism}' is not one of PLAIN, SCRAM-SHA-256, SCRAM-SHA-512", StringComparison.Ordinal));
+    }
+
     [Fact]
     public void A_bad_retry_list_fails_at_start_up_naming_the_variable()
     {

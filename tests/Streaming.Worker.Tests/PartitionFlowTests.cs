@@ -88,6 +88,29 @@ public sealed class PartitionFlowTests
         Assert.Equal(2, _client.Resumed.Count);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void A_paused_partition_is_resumed_before_it_is_revoked_or_lost_so_it_is_fetched_when_assigned_back(bool commit)
+    {
+        // librdkafka keeps the pause of a partition across a rebalance: a lane that lost its partitions while
+        // saturated used to get them back paused and never fetch them again.
+        var flow = Flow();
+        flow.Saturated(_client, new TopicPartitionOffset(MainP0, 5));
+        flow.ApplyPauses(_client, slotFree: false);
+        Assert.Equal(2, _client.Paused.Count);
+
+        flow.Release(_client, [MainP0, TierP0], commit);
+        Assert.Equal([MainP0, TierP0], _client.Resumed.Order(Comparer<TopicPartition>.Create((a, b) => string.CompareOrdinal(a.Topic, b.Topic))));
+
+        _client.Resumed.Clear();
+        flow.Assigned([MainP0, TierP0]);
+        flow.ApplyPauses(_client, slotFree: true);
+        Assert.False(flow.IsPaused(MainP0));
+        Assert.False(flow.IsPaused(TierP0));
+        Assert.Equal(2, _client.Paused.Count);
+    }
+
     [Fact]
     public void Offsets_are_stored_only_below_the_lowest_unsettled_event()
     {

@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.Configuration;
 using Spectre.Console;
+using Streaming.Ctl.Metrics;
 using Streaming.Destinations;
 
 namespace Streaming.Ctl.Commands;
@@ -132,7 +133,7 @@ internal static class DestinationsCommands
         var samples = new List<MetricSample>();
         foreach (var url in urls)
         {
-            samples.AddRange(WorkerMetrics.Parse(await WorkerMetrics.ScrapeAsync(url, ct)).Select(s => s with
+            samples.AddRange((await WorkerMetrics.ScrapeAsync(url, ct)).Select(s => s with
             {
                 Labels = new Dictionary<string, string>(s.Labels) { ["__worker"] = url },
             }));

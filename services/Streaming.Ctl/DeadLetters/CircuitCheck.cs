@@ -9,54 +9,37 @@ namespace Streaming.Ctl.DeadLetters;
 /// </summary>
 public static class CircuitCheck
 {
-    public const string Metric = "whatsapp_worker_circuit_state";
+    public const string Metric = WorkerMetrics.LaneCircuit;
 
-    public static async Task<IReadOnlyList<string>> OpenAtAsync(IEnumerable<string> metricsUrls, Lane lane, CancellationToken ct)
-    {
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
-        var open = new List<string>();
-        foreach (var url in metricsUrls)
-        {
-            string text;
-            try
-            {
-                text = await http.GetStringAsync(url, ct);
-            }
-            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or UriFormatException or InvalidOperationException)
-            {
-                throw new CtlException($"cannot read the circuit state from {url}: {e.Message}", CtlException.Unreachable);
-            }
+    /// <summary>The workers where the lane's circuit (its one endpoint's) is open.</summary>
+    public static Task<IReadOnlyList<string>> OpenAtAsync(IEnumerable<string> metricsUrls, Lane lane, CancellationToken ct) =>
+        WorkersWhereAsync(metricsUrls, samples => IsOpen(samples, lane), ct);
 
-            if (IsOpen(text, lane))
-            {
-                open.Add(url);
-            }
-        }
-
-        return open;
-    }
+    /// <summary>The workers where one destination's own circuit is open (whatsapp_worker_destination_circuit_state).</summary>
+    public static Task<IReadOnlyList<string>> DestinationOpenAtAsync(IEnumerable<string> metricsUrls, Lane lane, string destination, CancellationToken ct) =>
+        WorkersWhereAsync(metricsUrls, samples => samples.Any(s =>
+            s.Name == WorkerMetrics.DestinationCircuit && s.Label("lane") == lane.ToName() && s.Label("destination") == destination && s.Value >= 2), ct);
 
     /// <summary>
     /// Open (2) for this lane in one worker's /metrics text. Parsed by name, labels and value, so label
     /// order, extra labels and a prefix-sharing metric name cannot mislead it.
     /// </summary>
-    public static bool IsOpen(string metricsText, Lane lane) =>
-        PrometheusText.Parse(metricsText).Any(s =>
-            s.Name == Metric && s.Labels.TryGetValue("lane", out var l) && l == lane.ToName() && s.Value >= 2);
+    public static bool IsOpen(string metricsText, Lane lane) => IsOpen(PrometheusText.Parse(metricsText), lane);
 
-    /// <summary>The workers where one destination's own circuit is open (whatsapp_worker_destination_circuit_state).</summary>
-    public static async Task<IReadOnlyList<string>> DestinationOpenAtAsync(IEnumerable<string> metricsUrls, Lane lane, string destination, CancellationToken ct)
+    private static bool IsOpen(IEnumerable<MetricSample> samples, Lane lane) =>
+        samples.Any(s => s.Name == Metric && s.Label("lane") == lane.ToName() && s.Value >= 2);
+
+    private static async Task<IReadOnlyList<string>> WorkersWhereAsync(IEnumerable<string> metricsUrls, Func<IReadOnlyList<MetricSample>, bool> open, CancellationToken ct)
     {
-        var open = new List<string>();
+        var where = new List<string>();
         foreach (var url in metricsUrls)
         {
-            var samples = WorkerMetrics.Parse(await WorkerMetrics.ScrapeAsync(url, ct));
-            if (samples.Any(s => s.Name == WorkerMetrics.DestinationCircuit && s.Label("lane") == lane.ToName() && s.Label("destination") == destination && s.Value >= 2))
+            if (open(await WorkerMetrics.ScrapeAsync(url, ct)))
             {
-                open.Add(url);
+                where.Add(url);
             }
         }
 
-        return open;
+        return where;
     }
 }

@@ -4,7 +4,10 @@ using System.Text;
 namespace Streaming.Ctl.Metrics;
 
 /// <summary>One sample of a Prometheus text exposition: metric name, labels and value.</summary>
-public sealed record MetricSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value);
+public sealed record MetricSample(string Name, IReadOnlyDictionary<string, string> Labels, double Value)
+{
+    public string? Label(string name) => Labels.GetValueOrDefault(name);
+}
 
 /// <summary>
 /// Reads the Prometheus text format (version 0.0.4), which is what the services' /metrics serves:

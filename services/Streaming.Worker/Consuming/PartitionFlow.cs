@@ -144,6 +144,30 @@ internal sealed class PartitionFlow(
     }
 
     /// <summary>
+    /// librdkafka keeps a partition's pause across a rebalance: one paused here (saturated, held, a retry head
+    /// not due) and then revoked or lost would, when assigned back to this consumer, never be fetched again,
+    /// while this policy no longer counts it as paused. So it is resumed before it is let go (still assigned
+    /// inside the rebalance callback).
+    /// </summary>
+    private void ResumeBeforeLettingGo(IPartitionClient client, IReadOnlyCollection<TopicPartition> partitions)
+    {
+        var paused = partitions.Where(_paused.Contains).ToList();
+        if (paused.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            client.Resume(paused);
+        }
+        catch (KafkaException e)
+        {
+            logger.ResumeFailed(string.Join(",", paused), e.Error.Reason);
+        }
+    }
+
+    /// <summary>
     /// Revoked (drain, then commit what is settled) or lost (commit nothing: the new owner may already
     /// have moved on): lets go of the partitions and returns the offsets committed.
     /// </summary>
@@ -151,6 +175,7 @@ internal sealed class PartitionFlow(
     {
         var works = partitions.Select(tp => _work.GetValueOrDefault(tp)).OfType<PartitionWork>().ToArray();
         var offsets = Finish(client, works, commit, "revocation");
+        ResumeBeforeLettingGo(client, partitions);
         foreach (var tp in partitions)
         {
             _work.Remove(tp);

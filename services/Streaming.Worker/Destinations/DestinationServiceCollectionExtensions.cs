@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Streaming.Kafka;
 using Streaming.Worker.Consuming;
 
@@ -29,7 +28,6 @@ public static class DestinationServiceCollectionExtensions
             services.AddHostedService(sp => sp.GetRequiredService<DestinationTableSource>());
         }
 
-        services.TryAddSingleton<ILaneHold, SingleEndpointHold>();
         return services;
     }
 }

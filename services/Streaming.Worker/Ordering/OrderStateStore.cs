@@ -6,6 +6,7 @@ using Microsoft.Extensions.Options;
 using Streaming.Kafka;
 using Streaming.Kafka.Clients;
 using Streaming.Worker.Consuming;
+using Streaming.Worker.Processing;
 using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker.Ordering;
@@ -32,7 +33,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     private readonly string _mainTopic;
     private readonly TimeSpan _statusWindow;
     private readonly TimeSpan _fetchRound;
-    private readonly IProducer<string?, byte[]> _producer;
+    private readonly StoredProducer _producer;
     private readonly TimeProvider _time;
     private readonly ILogger<OrderStateStore> _logger;
     private readonly IConsumer<string?, byte[]> _tail;
@@ -50,7 +51,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
 
     public OrderStateStore(
         Topology topology, IOptions<WorkerOptions> options, IOptions<OrderingOptions> ordering, KafkaClientFactory clients,
-        IProducer<string?, byte[]> producer, TimeProvider time, ILogger<OrderStateStore> logger)
+        StoredProducer producer, TimeProvider time, ILogger<OrderStateStore> logger)
     {
         var lane = topology[options.Value.Lane];
         // Statuses always keep their ranks; a lane keeps chains with ORDERING=key.
@@ -192,25 +193,9 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         _stop.Dispose();
     }
 
-    private async Task WriteAsync(string key, byte[]? value, CancellationToken ct)
-    {
-        var backoff = TimeSpan.FromMilliseconds(100);
-        while (true)
-        {
-            try
-            {
-                await _producer.ProduceAsync(_topic, new Message<string?, byte[]> { Key = key, Value = value!, Headers = new Headers { { WriterHeader, _writer } } }, ct);
-                return;
-            }
-            catch (ProduceException<string?, byte[]> e)
-            {
-                // The decision it records is not acted on (offset stored) until it lands.
-                _logger.ForwardFailed(_topic, e.Error.Reason);
-                await Task.Delay(backoff, _time, ct);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-            }
-        }
-    }
+    // The decision it records is not acted on (offset stored) until the broker confirms it.
+    private Task WriteAsync(string key, byte[]? value, CancellationToken ct) =>
+        _producer.ProduceUntilStoredAsync(_topic, new Message<string?, byte[]> { Key = key, Value = value!, Headers = new Headers { { WriterHeader, _writer } } }, ct);
 
     /// <summary>
     /// Catches up, but for at most <see cref="CatchUpLimit"/>: an order partition that cannot be read (its

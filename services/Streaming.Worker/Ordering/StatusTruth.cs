@@ -3,6 +3,7 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Kafka;
+using Streaming.SchemaRegistry;
 using Streaming.Worker.Processing;
 
 namespace Streaming.Worker.Ordering;
@@ -70,9 +71,15 @@ public sealed class StatusTruth(
             return false;
         }
 
+        // Framed (Schema Registry) or plain: the rank is read from the JSON either way.
+        if (!WireFormat.TryRead(record.Message.Value, out var wire))
+        {
+            return false; // poison: the processor dead-letters it
+        }
+
         try
         {
-            using var envelope = JsonDocument.Parse(record.Message.Value ?? []);
+            using var envelope = JsonDocument.Parse(wire.Json);
             if (envelope.RootElement.ValueKind != JsonValueKind.Object
                 || !envelope.RootElement.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object
                 || !payload.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String

@@ -19,7 +19,7 @@ namespace Streaming.Worker.Processing;
 /// at-least-once, and would serialise the concurrent per-key processing behind one transaction.
 /// </summary>
 public sealed class FailureRouter(
-    IProducer<string?, byte[]> producer,
+    StoredProducer producer,
     RecordValueWriter<DeadLetter> deadLetters,
     Topology topology,
     IOptions<WorkerOptions> options,
@@ -67,7 +67,7 @@ public sealed class FailureRouter(
         var tierName = DurationList.Format(tier.RetryDelay!.Value);
         logger.Retrying(eventId ?? "?", tierName, attempts, failure.Error);
         telemetry.Retried(tierName);
-        await ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
+        await producer.ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
         return new ProcessingOutcome(OutcomeKind.Retried, tier.Name, notBefore);
     }
 
@@ -80,7 +80,7 @@ public sealed class FailureRouter(
         var headers = CopyHeaders(record.Message.Headers, HeaderNames.NotBefore, HeaderNames.OriginTopic);
         headers.Add(HeaderNames.NotBefore, Encoding.UTF8.GetBytes(RetryState.FormatTime(notBefore)));
         headers.Add(HeaderNames.OriginTopic, Encoding.UTF8.GetBytes(RetryState.Header(record.Message.Headers, HeaderNames.OriginTopic) ?? _lane.Main.Name));
-        return ProduceUntilStoredAsync(tierTopic, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
+        return producer.ProduceUntilStoredAsync(tierTopic, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
     }
 
     public async Task<ProcessingOutcome> DeadLetterAsync(
@@ -112,7 +112,7 @@ public sealed class FailureRouter(
         headers.Add(HeaderNames.DlqReason, Encoding.UTF8.GetBytes(reason));
         logger.DeadLettered(eventId, reason, attempts, error);
         telemetry.DeadLettered(reason);
-        await ProduceUntilStoredAsync(_lane.DeadLetter.Name, new Message<string?, byte[]>
+        await producer.ProduceUntilStoredAsync(_lane.DeadLetter.Name, new Message<string?, byte[]>
         {
             Key = record.Message.Key,
             // Plain JSON, or framed under <dlq topic>-value when SCHEMA_REGISTRY_URL is set.
@@ -120,39 +120,6 @@ public sealed class FailureRouter(
             Headers = headers,
         }, ct);
         return ProcessingOutcome.DeadLettered(reason);
-    }
-
-    /// <summary>
-    /// Produces until the broker itself confirms the record: an error, or a report that passes as
-    /// Persisted without an offset (librdkafka's implicit acknowledgement, see <see cref="DeliveryRule"/>),
-    /// means the record may be on no partition, so it is produced again. The duplicate this can cause
-    /// when the inference was right is absorbed downstream by the event id.
-    /// </summary>
-    private async Task ProduceUntilStoredAsync(string topic, Message<string?, byte[]> message, CancellationToken ct)
-    {
-        var backoff = TimeSpan.FromMilliseconds(200);
-        while (true)
-        {
-            try
-            {
-                var result = await producer.ProduceAsync(topic, message, ct);
-                if (DeliveryRule.Judge(result) == DeliveryVerdict.Stored)
-                {
-                    return;
-                }
-
-                logger.UnverifiedAck(topic, result.Partition.Value, "the move is produced again");
-                telemetry.UnverifiedAck(topic, result.Partition.Value);
-            }
-            catch (ProduceException<string?, byte[]> e)
-            {
-                logger.ForwardFailed(topic, e.Error.Reason);
-            }
-
-            // Never give up on a move: the source offset stays uncommitted until it lands.
-            await Task.Delay(backoff, time, ct);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
-        }
     }
 
     private TimeSpan Jittered(TimeSpan delay) =>

@@ -48,4 +48,7 @@ internal static partial class WorkerLog
 
     [LoggerMessage(EventId = 16, Level = LogLevel.Warning, Message = "Order state: {Message}")]
     public static partial void OrderStateUnavailable(this ILogger logger, string message);
+
+    [LoggerMessage(EventId = 17, Level = LogLevel.Warning, Message = "Resuming {Partitions} before letting them go failed: {Error}")]
+    public static partial void ResumeFailed(this ILogger logger, string partitions, string error);
 }
