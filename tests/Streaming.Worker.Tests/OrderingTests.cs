@@ -110,6 +110,29 @@ public sealed class OrderingTests(ITestOutputHelper output)
         Assert.All(byReplica, r => Assert.Equal("b", r));
     }
 
+    /// <summary>
+    /// Regression (fault suite, out-of-order deliveries per key): m1 fails once and is delivered from the
+    /// first tier; m2, its follower there, then fails once itself as the new head. A follower's first
+    /// attempt goes to the first tier, the tier it already sits in, so m2's new copy lands behind m3..m5 in
+    /// the same partition. They are not its head and must not be attempted before it: they are forwarded
+    /// behind it again, and m2 arrives before them.
+    /// </summary>
+    [Fact]
+    public async Task A_follower_that_fails_once_it_is_the_head_is_not_overtaken_by_the_followers_behind_its_old_copy()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        scenario.Stub.Reply = (r, attempt) => (r.EventId == Conversation[0] || r.EventId == Conversation[1]) && attempt == 1 ? new StubReply(503) : StubReply.Ok;
+        await scenario.StartWorkerAsync(Lane.Messages);
+        ProduceConversation(scenario, []);
+
+        Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, Conversation, Settle));
+        var order = FirstDeliveries(scenario.Stub).Where(r => r.Key == Customer).Select(r => r.EventId).ToArray();
+        output.WriteLine("the sink saw: " + string.Join(", ", order));
+        Assert.Equal(Conversation, order);
+        Assert.Equal(2, scenario.Stub.Attempts(Conversation[1]));
+        Assert.Empty(scenario.DeadLetters(Lane.Messages));
+    }
+
     [Fact]
     public async Task A_dead_lettered_head_releases_its_followers_with_the_after_dead_letter_header()
     {

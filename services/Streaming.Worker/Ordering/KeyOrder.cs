@@ -32,6 +32,13 @@ public sealed class KeyOrder(
     private readonly int _maxBlocked = ordering.Value.MaxBlocked;
     private readonly KeyLocks _locks = new();
 
+    /// <summary>
+    /// How long a follower found out of turn in its head's own tier waits before it is read again: long
+    /// enough not to circle through the tier while its predecessor is forwarded from another one, short
+    /// against any retry delay.
+    /// </summary>
+    internal static readonly TimeSpan OutOfTurnPause = TimeSpan.FromMilliseconds(500);
+
     public async Task<ProcessingOutcome> HandleAsync(
         ConsumeResult<string?, byte[]> record, Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
@@ -145,15 +152,22 @@ public sealed class KeyOrder(
         }
 
         var (headTier, headDue) = progress is null ? (block.Tier, block.NotBefore) : (progress.Tier, progress.NotBefore);
-        if (seq > done + 1 && headTier != record.Topic)
+        if (seq > done + 1)
         {
-            await router.FollowAsync(record, headTier, headDue, ct);
+            // Not the head: never attempted, whatever tier it is in. Even in the head's own tier it need not
+            // sit behind its predecessors: a follower's first failure puts it back into the tier it was read
+            // from, behind the followers still there; and while the head's old tier still forwards the older
+            // followers, the main topic's owner already sends newer ones straight into the head's new tier.
+            // So it goes behind them again (delay, never reordering); when that is its own tier, not before a
+            // short pause, so that it waits for a predecessor still on its way rather than circling.
+            var due = headTier == record.Topic ? Max(headDue, time.GetUtcNow() + OutOfTurnPause) : headDue;
+            await router.FollowAsync(record, headTier, due, ct);
             metrics.Followed();
             logger.Followed(Header(record, HeaderNames.EventId) ?? "?", chain, headTier);
-            return new ProcessingOutcome(OutcomeKind.Retried, headTier, headDue);
+            return new ProcessingOutcome(OutcomeKind.Retried, headTier, due);
         }
 
-        // The chain's head (a follower in the head's own tier would sit behind it and is not held back).
+        // The chain's head: every event before it is settled.
         var version = Math.Max(progress?.Version ?? 0, Number(record, HeaderNames.OrderVersion) ?? 0) + 1;
         SetHeader(record, HeaderNames.OrderVersion, version.ToString(CultureInfo.InvariantCulture));
         if (progress?.AfterDeadLetter is { } deadHead)
@@ -162,18 +176,20 @@ public sealed class KeyOrder(
         }
 
         var outcome = await process(record, ct);
-        var settled = seq == done + 1 ? seq : done;
         var next = outcome.Kind switch
         {
             OutcomeKind.Retried => new ChainProgress(chain, version, done, outcome.Topic!, outcome.NotBefore!.Value, progress?.AfterDeadLetter),
-            OutcomeKind.DeadLettered => new ChainProgress(chain, version, settled, record.Topic, time.GetUtcNow(), Header(record, HeaderNames.EventId)),
-            _ => new ChainProgress(chain, version, settled, record.Topic, time.GetUtcNow(), progress?.AfterDeadLetter),
+            OutcomeKind.DeadLettered => new ChainProgress(chain, version, seq, record.Topic, time.GetUtcNow(), Header(record, HeaderNames.EventId)),
+            _ => new ChainProgress(chain, version, seq, record.Topic, time.GetUtcNow(), progress?.AfterDeadLetter),
         };
         await store.WriteProgressAsync(key, next, ct);
         return outcome;
     }
 
-    /// <summary>A follower that finds its head neither settled nor elsewhere: only possible if news is late.</summary>
+    /// <summary>
+    /// A follower that finds its head neither settled nor elsewhere: news may be late (read up to now once
+    /// before it goes behind again), or it is out of turn in the head's tier (see <see cref="InTierAsync"/>).
+    /// </summary>
     private bool Unexpected(string key, string chain, int seq, string topic)
     {
         var block = store.Block(key);
@@ -188,6 +204,8 @@ public sealed class KeyOrder(
         await store.WriteBlockAsync(key, null, ct);
         metrics.Released();
     }
+
+    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private static string? Header(ConsumeResult<string?, byte[]> record, string name) => RetryState.Header(record.Message.Headers, name);
 
