@@ -106,7 +106,7 @@ public sealed class DestinationRoutingTests
         // An invalid file (a bad name and a missing secret file): refused whole, beta stays in force.
         kit.Write(Table(("Acme", "3001", acme, AcmeSecret)).Replace("signingSecret: " + AcmeSecret, "signingSecretFile: missing.secret"));
         var metrics = await Poll.UntilAsync(() => worker.Client.GetStringAsync("/metrics"),
-            m => MetricsText.Value(m, "whatsapp_worker_destination_table_valid") == 0, Settle, "the refused file to show in the metrics");
+            m => MetricsText.Value(m, "whatsapp_worker_destination_table_valid{lane=\"messages\"}") == 0, Settle, "the refused file to show in the metrics");
         Assert.Equal(1, MetricsText.Value(metrics, "whatsapp_worker_destination_table_refused_total{lane=\"messages\",problem=\"name\"}"));
         Assert.Equal(1, MetricsText.Value(metrics, "whatsapp_worker_destination_table_refused_total{lane=\"messages\",problem=\"secret\"}"));
         Assert.DoesNotContain(AcmeSecret[6..], metrics);
