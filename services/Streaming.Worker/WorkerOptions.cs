@@ -51,6 +51,20 @@ public sealed class WorkerOptions
     [ConfigurationKeyName("CIRCUIT_BREAK_SECONDS")]
     public double CircuitBreakSeconds { get; set; } = 15;
 
+    /// <summary>
+    /// Records taken from Kafka and not yet settled, in this process: the memory bound. Waiting for a
+    /// destination, a rate limit or a key's previous event holds one of these, never a delivery slot.
+    /// Unset: four times WORKER_MAX_IN_FLIGHT.
+    /// </summary>
+    [ConfigurationKeyName("WORKER_MAX_BUFFERED")]
+    public int? MaxBufferedSetting { get; set; }
+
+    public int MaxBuffered => MaxBufferedSetting ?? (4 * MaxInFlight);
+
+    /// <summary>A Retry-After longer than this is capped to it (and counted): neither a tier nor a hold waits longer.</summary>
+    [ConfigurationKeyName("WORKER_RETRY_AFTER_MAX_SECONDS")]
+    public double RetryAfterMaxSeconds { get; set; } = 3600;
+
     /// <summary>How long shutdown and partition revocation wait for deliveries under way.</summary>
     [ConfigurationKeyName("WORKER_DRAIN_TIMEOUT_MS")]
     public int DrainTimeoutMs { get; set; } = 10_000;
@@ -95,6 +109,16 @@ public sealed class WorkerOptions
         if (MaxInFlight is < 1 or > 10_000)
         {
             yield return "WORKER_MAX_IN_FLIGHT must be between 1 and 10000";
+        }
+
+        if (MaxBufferedSetting is { } buffered && (buffered < MaxInFlight || buffered > 100_000))
+        {
+            yield return "WORKER_MAX_BUFFERED must be between WORKER_MAX_IN_FLIGHT and 100000";
+        }
+
+        if (RetryAfterMaxSeconds is < 1 or > 86_400)
+        {
+            yield return "WORKER_RETRY_AFTER_MAX_SECONDS must be between 1 and 86400";
         }
 
         if (FetchWaitMs is < 1 or > 5000)

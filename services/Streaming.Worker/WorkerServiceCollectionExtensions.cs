@@ -1,9 +1,6 @@
 using Confluent.Kafka;
 using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
-using Polly;
-using Polly.CircuitBreaker;
 using Streaming.Contracts;
 using Streaming.Hosting;
 using Streaming.Kafka;
@@ -11,6 +8,10 @@ using Streaming.Kafka.Clients;
 using Streaming.SchemaRegistry;
 using Streaming.Worker.Consuming;
 using Streaming.Worker.Delivery;
+using Streaming.Worker.Envelopes;
+using Streaming.Worker.Pipeline;
+using Streaming.Worker.Settling;
+using Streaming.Worker.Tracing;
 using Streaming.Worker.Ordering;
 using Streaming.Worker.Destinations;
 using Streaming.Worker.Processing;
@@ -26,15 +27,8 @@ public static class WorkerServiceCollectionExtensions
         services.AddValidatedOptions<WorkerOptions>(configuration, o => o.Validate());
         services.TryAddSingleton(TimeProvider.System);
 
-        // DELIVERY_SIGNING_SECRET may be unset only with DESTINATIONS_FILE and no default destination: then
-        // nothing signs with this one, and a throwaway key stands in.
-        services.AddSingleton(sp => sp.GetRequiredService<IOptions<WorkerOptions>>().Value.SigningSecret is var secret && StandardWebhooks.TryParseSecret(secret, out _, out _)
-            ? new StandardWebhooks(secret)
-            : new StandardWebhooks("whsec_" + Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32))));
-        services.AddSingleton<CircuitBreakerStateProvider>();
-        services.TryAddSingleton<ILaneHold, LaneCircuitHold>();
         services.AddSingleton<WorkerTelemetry>();
-        services.AddDelivery();
+        services.AddDeliveryClient();
         services.AddSingleton(CreateProducer);
         services.AddSchemaRegistry(configuration);
         services.AddRecordValueWriter(RegistrySchemas.DeadLetter, ContractsJsonContext.Default.DeadLetter,
@@ -42,9 +36,20 @@ public static class WorkerServiceCollectionExtensions
             OperationalEndpoints.ReadinessTag);
         services.AddSingleton<StoredProducer>();
         services.AddSingleton<FailureRouter>();
-        services.AddSingleton<EventProcessor>();
+        services.AddSingleton(CreateSettlePolicy);
         services.AddOrdering(configuration);
         services.AddDestinations(configuration);
+
+        // The one delivery path, every step in its order. DELIVERY_URL is the destination `default`.
+        services.AddRecordPipeline(steps => steps
+            .Use<TraceStep>()
+            .Use<EnvelopeStep>()
+            .Use<KeyOrderStep>()
+            .Use<StatusTruthStep>()
+            .Use<SettleStep>()
+            .Use<RouteStep>()
+            .Use<AdmitStep>()
+            .Use<DeliverStep>());
         services.AddHostedService<LaneConsumer>();
         services.AddSingleton(sp =>
         {
@@ -57,31 +62,11 @@ public static class WorkerServiceCollectionExtensions
         return services;
     }
 
-    /// <summary>
-    /// The endpoint's HttpClient: a per-attempt timeout and a circuit breaker (Polly through
-    /// Microsoft.Extensions.Http.Resilience). No HTTP-level retries: retries are Kafka retry tiers
-    /// (the one exception: a request a closed keep-alive connection never carried, see
-    /// <see cref="NonPersistentConnectionHandler"/>).
-    /// </summary>
-    private static void AddDelivery(this IServiceCollection services)
+    private static SettlePolicy CreateSettlePolicy(IServiceProvider services)
     {
-        services.AddSingleton<DeliveryClient>();
-        services.AddHttpClient(DeliveryClient.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(DeliveryConnections.Pooled)
-            .AddResilienceHandler("delivery", (pipeline, context) =>
-            {
-                var options = context.ServiceProvider.GetRequiredService<IOptions<WorkerOptions>>().Value;
-                pipeline.AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
-                {
-                    FailureRatio = options.CircuitFailureRatio,
-                    MinimumThroughput = options.CircuitMinThroughput,
-                    SamplingDuration = TimeSpan.FromSeconds(options.CircuitSamplingSeconds),
-                    BreakDuration = TimeSpan.FromSeconds(options.CircuitBreakSeconds),
-                    StateProvider = context.ServiceProvider.GetRequiredService<CircuitBreakerStateProvider>(),
-                });
-                pipeline.AddTimeout(TimeSpan.FromMilliseconds(options.DeliveryTimeoutMs));
-            });
-        services.AddNonPersistentConnections(DeliveryClient.HttpClientName);
+        var options = services.GetRequiredService<IOptions<WorkerOptions>>().Value;
+        var lane = services.GetRequiredService<Topology>()[options.Lane];
+        return new SettlePolicy([.. lane.RetryTiers.Select(t => t.RetryDelay!.Value)], options.RetryJitter, TimeSpan.FromSeconds(options.RetryAfterMaxSeconds));
     }
 
     private static IProducer<string?, byte[]> CreateProducer(IServiceProvider services)

@@ -32,7 +32,8 @@ public sealed class LaneConsumer(
 
     private readonly WorkerOptions _options = options.Value;
     private readonly LaneTopics _lane = topology[options.Value.Lane];
-    private readonly SemaphoreSlim _slots = new(options.Value.MaxInFlight, options.Value.MaxInFlight);
+    // Records taken and not yet settled (the memory bound), not deliveries: those are FairAdmission's.
+    private readonly SemaphoreSlim _slots = new(options.Value.MaxBuffered, options.Value.MaxBuffered);
     private readonly PartitionFlow _flow = new(
         topology[options.Value.Lane].Main.Name, hold, time, TimeSpan.FromMilliseconds(options.Value.DrainTimeoutMs), logger, [.. listeners]);
     private readonly ProcessingAttempts _attempts = new(ProcessingAttempts.Default, ProcessingAttempts.DefaultBackoff, time, logger);

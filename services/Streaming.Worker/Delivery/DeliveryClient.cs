@@ -1,52 +1,34 @@
 using System.Net;
 using System.Net.Http.Headers;
-using Microsoft.Extensions.Options;
-using Polly.CircuitBreaker;
-using Polly.Timeout;
+using Microsoft.Extensions.DependencyInjection;
 using Streaming.Contracts;
-using Streaming.Destinations;
-using Streaming.Worker.Destinations;
 
 namespace Streaming.Worker.Delivery;
 
 /// <summary>
-/// POSTs one event to the lane's endpoint, signed the Standard Webhooks way, through the resilience
-/// pipeline (per-attempt timeout and circuit breaker, see <see cref="WorkerServiceCollectionExtensions"/>),
-/// and says what the answer means. It never retries itself: retries live in Kafka's tier topics.
+/// The one HTTP client stack every destination delivers through (the <c>default</c> destination, DELIVERY_URL,
+/// included): keep-alive connections, with the HTTP/1.0 handling of <see cref="NonPersistentConnectionHandler"/>.
+/// No resilience handler here: each destination has its own circuit and timeout (Destinations/), so one
+/// destination's failures never open a circuit another shares. No HTTP-level retries: retries are tiers.
 /// </summary>
-public sealed class DeliveryClient(
-    IHttpClientFactory clients, IOptions<WorkerOptions> options, StandardWebhooks signer, DestinationTelemetry destinations, TimeProvider time)
+public static class DeliveryClient
 {
     public const string HttpClientName = "delivery";
     public const string TimedOut = "timed out";
 
-    // Unset only with DESTINATIONS_FILE and no default destination: then this client is never used.
-    private readonly Uri? _url = Uri.TryCreate(options.Value.DeliveryUrl, UriKind.Absolute, out var url) ? url : null;
-
     /// <summary>The HTTP header that tells the business an earlier event of the conversation was dead-lettered (ORDERING=key).</summary>
     public const string AfterDeadLetterHeader = HeaderNames.AfterDeadLetter;
 
-    /// <summary>Delivers to DELIVERY_URL, the one endpoint when there is no DESTINATIONS_FILE: the destination <c>default</c>.</summary>
-    public async Task<DeliveryResult> DeliverAsync(string eventId, byte[] envelope, CancellationToken cancellationToken, string? afterDeadLetter = null)
+    public static IServiceCollection AddDeliveryClient(this IServiceCollection services)
     {
-        var started = time.GetTimestamp();
-        DeliveryResult result;
-        destinations.DefaultInFlight(1);
-        try
-        {
-            result = await SendAsync(eventId, envelope, afterDeadLetter, cancellationToken);
-        }
-        finally
-        {
-            destinations.DefaultInFlight(-1);
-        }
-
-        destinations.Observed(Destination.DefaultName, result, result.Outcome == DeliveryOutcome.CircuitOpen ? null : time.GetElapsedTime(started));
-        return result;
+        services.AddHttpClient(HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(DeliveryConnections.Pooled);
+        services.AddNonPersistentConnections(HttpClientName);
+        return services;
     }
 
     /// <summary>A signed Standard Webhooks POST of the envelope, naming its destination in a <c>destination</c> header.</summary>
-    internal static HttpRequestMessage SignedRequest(
+    public static HttpRequestMessage SignedRequest(
         Uri url, StandardWebhooks signer, string destination, string eventId, byte[] envelope, long timestamp, string? afterDeadLetter = null)
     {
         var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(envelope) };
@@ -63,31 +45,8 @@ public sealed class DeliveryClient(
         return request;
     }
 
-    private async Task<DeliveryResult> SendAsync(string eventId, byte[] envelope, string? afterDeadLetter, CancellationToken cancellationToken)
-    {
-        var timestamp = time.GetUtcNow().ToUnixTimeSeconds();
-        using var request = SignedRequest(_url ?? throw new InvalidOperationException("DELIVERY_URL is not set"), signer, Destination.DefaultName, eventId, envelope, timestamp, afterDeadLetter);
-
-        try
-        {
-            using var response = await clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            return Classify(response, time.GetUtcNow());
-        }
-        catch (BrokenCircuitException)
-        {
-            return DeliveryResult.CircuitOpen;
-        }
-        catch (TimeoutRejectedException)
-        {
-            return new DeliveryResult(DeliveryOutcome.Retryable, Error: TimedOut);
-        }
-        catch (HttpRequestException e)
-        {
-            return new DeliveryResult(DeliveryOutcome.Retryable, Error: $"connection error: {e.Message}");
-        }
-    }
-
-    internal static DeliveryResult Classify(HttpResponseMessage response, DateTimeOffset now)
+    /// <summary>What the answer means: delivered, retryable (with its Retry-After) or terminal.</summary>
+    public static DeliveryResult Classify(HttpResponseMessage response, DateTimeOffset now)
     {
         var code = (int)response.StatusCode;
         if (response.IsSuccessStatusCode)

@@ -6,54 +6,53 @@ using Polly.CircuitBreaker;
 using Polly.Timeout;
 using Streaming.Contracts;
 using Streaming.Destinations;
+using Streaming.Worker.Admission;
 using Streaming.Worker.Delivery;
+using Streaming.Worker.Processing;
 using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker.Destinations;
 
-/// <summary>The outcome of one event's turn at its destination; <see cref="Saturated"/> when it never got a slot.</summary>
-internal sealed record DestinationAttempt(DeliveryResult Result, bool Saturated = false, TimeSpan? Duration = null);
-
 /// <summary>
 /// One destination's isolation: its own circuit breaker and per-attempt timeout (a Polly pipeline), its
-/// adaptive concurrency limit, its optional rate limit, its Retry-After hold and a bound on the events
-/// waiting for it. Nothing here blocks another destination: an event that cannot be attempted soon is
-/// handed back at once for a retry tier. Lives as long as the process, across table reloads (by name).
+/// adaptive concurrency limit and its place in the lane's fair budget, its optional rate limit and its
+/// Retry-After hold. Nothing here blocks another destination. Lives across table reloads (by name) while
+/// the destination is in the table; dropped, with its metric series, when a reload removes it.
 /// </summary>
-internal sealed class DestinationRuntime
+internal sealed class DestinationRuntime : IDisposable
 {
-    public const string HttpClientName = "destinations";
-
-    /// <summary>A Retry-After beyond this is capped: the hold is only a pause, the retry tiers carry the wait.</summary>
-    private static readonly TimeSpan MaxHold = TimeSpan.FromMinutes(30);
-
     private readonly DestinationsOptions _options;
     private readonly int _maxWaiting;
+    private readonly TimeSpan _retryAfterMax;
     private readonly IHttpClientFactory _clients;
     private readonly DestinationTelemetry _telemetry;
     private readonly TimeProvider _time;
     private readonly CircuitBreakerStateProvider _circuit = new();
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
-    private readonly AimdLimiter _limiter;
+    private readonly AdaptiveLimit _limit;
+    private readonly FairAdmission.Tenant _tenant;
     private readonly object _applyLock = new();
     private TokenBucketRateLimiter? _rate;
     private double? _ratePerSecond;
     private long _openUntilTicks;
     private long _heldUntilTicks;
-    private long _lastTraffic;
-    private int _waiting;
+    private long _lastTraffic = long.MinValue;
     private long _latencyTicks;
+    private int _pacing;
 
-    public DestinationRuntime(string name, DestinationsOptions options, WorkerOptions worker, IHttpClientFactory clients, DestinationTelemetry telemetry, TimeProvider time)
+    public DestinationRuntime(
+        Destination destination, DestinationsOptions options, WorkerOptions worker, FairAdmission admission, IHttpClientFactory clients,
+        DestinationTelemetry telemetry, TimeProvider time)
     {
-        Name = name;
+        Name = destination.Name;
         _options = options;
         _maxWaiting = options.MaxWaiting ?? worker.MaxInFlight;
+        _retryAfterMax = TimeSpan.FromSeconds(worker.RetryAfterMaxSeconds);
         _clients = clients;
         _telemetry = telemetry;
         _time = time;
-        _limiter = new AimdLimiter(options.MaxInFlight, time);
-        _lastTraffic = long.MinValue;
+        _limit = new AdaptiveLimit(CeilingOf(destination), TimeSpan.FromMilliseconds(options.LatencyTargetMs), time);
+        _tenant = admission.Join(Name, () => _limit.Limit);
         _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
             {
@@ -70,13 +69,16 @@ internal sealed class DestinationRuntime
             })
             .AddTimeout(TimeSpan.FromMilliseconds(worker.DeliveryTimeoutMs))
             .Build();
-        telemetry.Track(name, () => State);
+        Apply(destination);
+        telemetry.Track(Name, () => State);
     }
 
     public string Name { get; }
 
     /// <summary>Open and within its break: events are not attempted (after the break one probe goes through).</summary>
     public bool IsOpen => _circuit.CircuitState is CircuitState.Open or CircuitState.Isolated && _time.GetUtcNow().UtcTicks < Interlocked.Read(ref _openUntilTicks);
+
+    public int CircuitValue => WorkerTelemetry.CircuitStateValue(_circuit.CircuitState);
 
     /// <summary>Whether an event was routed here within <paramref name="window"/>.</summary>
     public bool HadTrafficWithin(TimeSpan window)
@@ -85,15 +87,15 @@ internal sealed class DestinationRuntime
         return last != long.MinValue && _time.GetElapsedTime(last) < window;
     }
 
-    internal DestinationState State => new(WorkerTelemetry.CircuitStateValue(_circuit.CircuitState), _limiter.Limit, _limiter.InFlight, Volatile.Read(ref _waiting));
+    internal DestinationState State => new(CircuitValue, _limit.Limit, _tenant.Held, _tenant.Waiting + Volatile.Read(ref _pacing));
 
     /// <summary>A table (re)load: this destination's ceiling and rate, which may have changed.</summary>
     public void Apply(Destination destination)
     {
-        var ceiling = destination.MaxConcurrency ?? _options.MaxInFlight;
-        if (_limiter.Ceiling != ceiling)
+        var ceiling = CeilingOf(destination);
+        if (_limit.Ceiling != ceiling)
         {
-            _limiter.SetCeiling(ceiling);
+            _limit.SetCeiling(ceiling);
         }
 
         lock (_applyLock)
@@ -108,59 +110,119 @@ internal sealed class DestinationRuntime
         }
     }
 
-    public async Task<DestinationAttempt> DeliverAsync(Destination destination, Lane lane, string eventId, byte[] envelope, string? afterDeadLetter, CancellationToken ct)
+    /// <summary>Not attempted now: the circuit is open, or a Retry-After holds the destination.</summary>
+    public Verdict? NotNow()
     {
         Interlocked.Exchange(ref _lastTraffic, _time.GetTimestamp());
-        if (NotNow() is { } refused)
+        if (IsOpen)
         {
-            return refused;
+            _telemetry.Failed(Name, DestinationTelemetry.Classes.CircuitOpen);
+            return new Verdict(VerdictKind.CircuitOpen, Error: "circuit open");
         }
 
-        if (!await AdmitAsync(ct))
+        var heldFor = new DateTimeOffset(Interlocked.Read(ref _heldUntilTicks), TimeSpan.Zero) - _time.GetUtcNow();
+        if (heldFor > TimeSpan.Zero)
         {
-            return Saturated();
+            _telemetry.Failed(Name, DestinationTelemetry.Classes.RetryAfter);
+            return new Verdict(VerdictKind.Held, Error: "held by the destination's Retry-After", RetryAfter: heldFor);
         }
 
-        var started = _time.GetTimestamp();
-        var feedback = LimitFeedback.Neutral;
+        return null;
+    }
+
+    /// <summary>
+    /// A rate token (maxRatePerSecond), waiting at most WORKER_DESTINATION_MAX_WAIT_MS. The wait holds no
+    /// slot of the lane's budget. False: saturated.
+    /// </summary>
+    public async Task<bool> PaceAsync(CancellationToken ct)
+    {
+        var rate = Volatile.Read(ref _rate);
+        if (rate is null)
+        {
+            return true;
+        }
+
+        Interlocked.Increment(ref _pacing);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(_options.MaxWaitMs));
         try
         {
-            // The circuit may have opened, or a Retry-After arrived, while this event waited.
-            if (NotNow() is { } late)
-            {
-                return late;
-            }
-
-            var result = await SendAsync(destination.UrlFor(lane)!, destination.Signer!, eventId, envelope, afterDeadLetter, ct);
-            feedback = FeedbackOf(result);
-            if (result.RetryAfter is { } retryAfter && result.StatusCode is 429 or 503)
-            {
-                Hold(retryAfter);
-            }
-
-            if (result.Outcome == DeliveryOutcome.CircuitOpen)
-            {
-                // Another call is probing the half-open circuit: this one is not attempted.
-                _telemetry.Failed(Name, DestinationTelemetry.Classes.CircuitOpen);
-                return new DestinationAttempt(CircuitOpen);
-            }
-
-            var duration = _time.GetElapsedTime(started);
-            Sampled(duration);
-            _telemetry.Observed(Name, result, duration);
-            return new DestinationAttempt(result, Duration: duration);
+            using var lease = await rate.AcquireAsync(1, timeout.Token);
+            return lease.IsAcquired;
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            return false;
+        }
+        catch (ObjectDisposedException)
+        {
+            // Replaced by a reload: go ahead, the new limiter paces the next ones.
+            return true;
         }
         finally
         {
-            _limiter.Release(feedback, started);
+            Interlocked.Decrement(ref _pacing);
         }
     }
 
-    /// <summary>Little's law: the wait of the n-th event in line, from the recent latency and the current limit.</summary>
+    /// <summary>
+    /// A slot of the lane's budget within this destination's limit and fair share: at once, or after
+    /// waiting at most WORKER_DESTINATION_MAX_WAIT_MS behind at most WORKER_DESTINATION_MAX_WAITING others.
+    /// An event whose expected wait is longer does not wait at all. Null: saturated.
+    /// </summary>
+    public async ValueTask<FairAdmission.Slot?> EnterAsync(CancellationToken ct)
+    {
+        var maxWait = TimeSpan.FromMilliseconds(_options.MaxWaitMs);
+        var slot = await _tenant.EnterAsync(_maxWaiting, ExpectedWait(_tenant.Waiting + 1) > maxWait ? TimeSpan.Zero : maxWait, ct);
+        if (slot is null)
+        {
+            _telemetry.Failed(Name, DestinationTelemetry.Classes.Saturated);
+        }
+
+        return slot;
+    }
+
+    /// <summary>One attempt, holding a slot: the answer feeds the limit, the hold, the latency and the metrics.</summary>
+    public async Task<(DeliveryResult Result, TimeSpan? Duration)> SendAsync(Uri url, StandardWebhooks signer, string eventId, byte[] envelope, string? afterDeadLetter, CancellationToken ct)
+    {
+        var started = _time.GetTimestamp();
+        var result = await SendOnceAsync(url, signer, eventId, envelope, afterDeadLetter, ct);
+        var duration = _time.GetElapsedTime(started);
+        _limit.Observe(FeedbackOf(result), started, duration);
+        if (result.RetryAfter is { } retryAfter && result.StatusCode is 429 or 503)
+        {
+            Hold(retryAfter);
+        }
+
+        if (result.Outcome == DeliveryOutcome.CircuitOpen)
+        {
+            // Another call is probing the half-open circuit: this one was not attempted.
+            _telemetry.Failed(Name, DestinationTelemetry.Classes.CircuitOpen);
+            return (result, null);
+        }
+
+        Sampled(duration);
+        _telemetry.Observed(Name, result, duration);
+        return (result, duration);
+    }
+
+    public void Dispose()
+    {
+        _telemetry.Untrack(Name);
+        lock (_applyLock)
+        {
+            _rate?.Dispose();
+            _rate = null;
+        }
+    }
+
+    private int CeilingOf(Destination destination) => destination.MaxConcurrency ?? _options.MaxInFlight;
+
+    /// <summary>Little's law: the wait of the n-th event in line, from the recent latency and the slots it may hold.</summary>
     private TimeSpan ExpectedWait(int position)
     {
         var latency = Interlocked.Read(ref _latencyTicks);
-        return latency == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(latency * position / Math.Max(1, _limiter.Limit));
+        return latency == 0 ? TimeSpan.Zero : TimeSpan.FromTicks(latency * position / Math.Max(1, Math.Min(_limit.Limit, _tenant.Share)));
     }
 
     /// <summary>An exponentially weighted moving average of attempt durations (1/8 per sample); races only blur it.</summary>
@@ -170,111 +232,21 @@ internal sealed class DestinationRuntime
         Interlocked.Exchange(ref _latencyTicks, old == 0 ? duration.Ticks : old + ((duration.Ticks - old) / 8));
     }
 
-    private static readonly DeliveryResult CircuitOpen = new(DeliveryOutcome.Retryable, Error: "circuit open");
-
-    /// <summary>Not attempted now: the circuit is open, or a Retry-After holds the destination.</summary>
-    private DestinationAttempt? NotNow()
-    {
-        if (IsOpen)
-        {
-            _telemetry.Failed(Name, DestinationTelemetry.Classes.CircuitOpen);
-            return new DestinationAttempt(CircuitOpen);
-        }
-
-        var heldFor = new DateTimeOffset(Interlocked.Read(ref _heldUntilTicks), TimeSpan.Zero) - _time.GetUtcNow();
-        if (heldFor > TimeSpan.Zero)
-        {
-            _telemetry.Failed(Name, DestinationTelemetry.Classes.RetryAfter);
-            return new DestinationAttempt(new DeliveryResult(DeliveryOutcome.Retryable, Error: "held by the destination's Retry-After", RetryAfter: heldFor));
-        }
-
-        return null;
-    }
-
-    private DestinationAttempt Saturated()
-    {
-        _telemetry.Failed(Name, DestinationTelemetry.Classes.Saturated);
-        return new DestinationAttempt(new DeliveryResult(DeliveryOutcome.Retryable, Error: DeadLetterReasons.DestinationSaturated), Saturated: true);
-    }
-
     private void Hold(TimeSpan retryAfter)
     {
-        var until = (_time.GetUtcNow() + (retryAfter < MaxHold ? retryAfter : MaxHold)).UtcTicks;
+        // The hold is only a pause of this destination; the tiers carry the wait (SettlePolicy caps both alike).
+        var capped = retryAfter < _retryAfterMax ? retryAfter : _retryAfterMax;
+        var until = (_time.GetUtcNow() + capped).UtcTicks;
         long current;
         while (until > (current = Interlocked.Read(ref _heldUntilTicks)) && Interlocked.CompareExchange(ref _heldUntilTicks, until, current) != current)
         {
         }
     }
 
-    /// <summary>
-    /// A slot of the adaptive limit (and a rate token): at once, or after waiting in memory, at most
-    /// WORKER_DESTINATION_MAX_WAITING events and WORKER_DESTINATION_MAX_WAIT_MS each. False: saturated.
-    /// </summary>
-    private async Task<bool> AdmitAsync(CancellationToken ct)
-    {
-        var maxWait = TimeSpan.FromMilliseconds(_options.MaxWaitMs);
-        var started = _time.GetTimestamp();
-        if (!await _limiter.AcquireAsync(TimeSpan.Zero, ct))
-        {
-            var position = Interlocked.Increment(ref _waiting);
-            if (position > _maxWaiting || ExpectedWait(position) > maxWait)
-            {
-                Interlocked.Decrement(ref _waiting);
-                return false;
-            }
-
-            try
-            {
-                if (!await _limiter.AcquireAsync(maxWait, ct))
-                {
-                    return false;
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _waiting);
-            }
-        }
-
-        var rate = Volatile.Read(ref _rate);
-        if (rate is null)
-        {
-            return true;
-        }
-
-        Interlocked.Increment(ref _waiting);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromTicks(Math.Max(0, (maxWait - _time.GetElapsedTime(started)).Ticks)));
-        var acquired = false;
-        try
-        {
-            using var lease = await rate.AcquireAsync(1, timeout.Token);
-            acquired = lease.IsAcquired;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-        }
-        catch (ObjectDisposedException)
-        {
-            // Replaced by a reload: go ahead, the new limiter paces the next ones.
-            acquired = true;
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _waiting);
-            if (!acquired)
-            {
-                _limiter.Release(LimitFeedback.Neutral, long.MinValue);
-            }
-        }
-
-        return acquired;
-    }
-
-    private async Task<DeliveryResult> SendAsync(Uri url, StandardWebhooks signer, string eventId, byte[] envelope, string? afterDeadLetter, CancellationToken ct)
+    private async Task<DeliveryResult> SendOnceAsync(Uri url, StandardWebhooks signer, string eventId, byte[] envelope, string? afterDeadLetter, CancellationToken ct)
     {
         using var request = DeliveryClient.SignedRequest(url, signer, Name, eventId, envelope, _time.GetUtcNow().ToUnixTimeSeconds(), afterDeadLetter);
-        var client = _clients.CreateClient(HttpClientName);
+        var client = _clients.CreateClient(DeliveryClient.HttpClientName);
         try
         {
             using var response = await _pipeline.ExecuteAsync(

@@ -6,8 +6,8 @@ namespace Streaming.Worker.Destinations;
 public static class DestinationServiceCollectionExtensions
 {
     /// <summary>
-    /// The destinations table and per-destination isolation. Without DESTINATIONS_FILE only the
-    /// <c>default</c> destination's metrics are added and the one endpoint behaves as before.
+    /// The destinations table and per-destination isolation. Without DESTINATIONS_FILE the table is the
+    /// one destination <c>default</c> (DELIVERY_URL), through the same path.
     /// </summary>
     public static IServiceCollection AddDestinations(this IServiceCollection services, IConfiguration configuration)
     {
@@ -15,18 +15,9 @@ public static class DestinationServiceCollectionExtensions
         services.AddSingleton<DestinationTelemetry>();
         services.AddSingleton<DestinationRuntimes>();
         services.AddSingleton<DestinationTableSource>();
-        services.AddSingleton<DestinationDispatcher>();
-
-        // No resilience handler here: each destination has its own pipeline (DestinationRuntime), so one
-        // destination's failures never open a circuit that others share.
-        services.AddHttpClient(DestinationRuntime.HttpClientName, c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(2) });
-
-        if (!string.IsNullOrWhiteSpace(configuration["DESTINATIONS_FILE"]))
-        {
-            services.AddSingleton<ILaneHold, DestinationLaneHold>();
-            services.AddHostedService(sp => sp.GetRequiredService<DestinationTableSource>());
-        }
+        services.AddSingleton<DestinationLaneHold>();
+        services.AddSingleton<ILaneHold>(sp => sp.GetRequiredService<DestinationLaneHold>());
+        services.AddHostedService(sp => sp.GetRequiredService<DestinationTableSource>());
 
         return services;
     }

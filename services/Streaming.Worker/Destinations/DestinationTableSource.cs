@@ -31,7 +31,7 @@ public sealed class DestinationTableSource : BackgroundService
     {
         _options = options.Value;
         _lane = worker.Value.Lane;
-        _default = DefaultDestination(worker.Value);
+        _default = DefaultDestination(worker.Value, alone: !_options.Enabled);
         _runtimes = runtimes;
         _telemetry = telemetry;
         _time = time;
@@ -49,17 +49,25 @@ public sealed class DestinationTableSource : BackgroundService
             _fingerprint = fingerprint;
             Apply(result.Table);
         }
+        else
+        {
+            _runtimes.Apply(_current, _lane);
+        }
     }
 
     public DestinationTable Current => Volatile.Read(ref _current);
 
-    /// <summary>DELIVERY_URL + DELIVERY_SIGNING_SECRET as the destination <c>default</c>, when DELIVERY_URL is set.</summary>
-    public static Destination? DefaultDestination(WorkerOptions worker) =>
+    /// <summary>
+    /// DELIVERY_URL + DELIVERY_SIGNING_SECRET as the destination <c>default</c>, when DELIVERY_URL is set.
+    /// <paramref name="alone"/> (no table): the lane's one endpoint may use the lane's whole budget, as before.
+    /// </summary>
+    public static Destination? DefaultDestination(WorkerOptions worker, bool alone = false) =>
         Uri.TryCreate(worker.DeliveryUrl, UriKind.Absolute, out var url) && StandardWebhooks.TryParseSecret(worker.SigningSecret, out _, out _)
             ? new Destination
             {
                 Name = Destination.DefaultName, MessagesUrl = url, StatusesUrl = url, SecretSource = SecretSource.Environment,
                 Signer = new StandardWebhooks(worker.SigningSecret),
+                MaxConcurrency = alone ? worker.MaxInFlight : null,
             }
             : null;
 

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
-using Polly.CircuitBreaker;
 using Streaming.Destinations;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Telemetry;
@@ -30,9 +29,8 @@ public sealed class DestinationTelemetry
     private readonly ConcurrentDictionary<string, Func<DestinationState>> _states = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, bool> _initialized = new(StringComparer.Ordinal);
     private volatile bool _tableValid = true;
-    private int _defaultInFlight;
 
-    public DestinationTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options, IOptions<DestinationsOptions> destinations, CircuitBreakerStateProvider circuit)
+    public DestinationTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options)
     {
         var meter = meters.Create(WorkerTelemetry.Name);
         _lane = new("lane", options.Value.LaneName);
@@ -56,18 +54,7 @@ public sealed class DestinationTelemetry
         {
             _refused.Add(0, _lane, new("problem", kind));
         }
-
-        if (!destinations.Value.Enabled)
-        {
-            // The one endpoint is the destination `default`: the lane's circuit and WORKER_MAX_IN_FLIGHT.
-            var limit = options.Value.MaxInFlight;
-            Track(Destination.DefaultName, () => new DestinationState(
-                WorkerTelemetry.CircuitStateValue(circuit.CircuitState), limit, Volatile.Read(ref _defaultInFlight), 0));
-        }
     }
-
-    /// <summary>Deliveries under way to DELIVERY_URL when there is no DESTINATIONS_FILE.</summary>
-    internal void DefaultInFlight(int delta) => Interlocked.Add(ref _defaultInFlight, delta);
 
     public static class Classes
     {
@@ -95,6 +82,9 @@ public sealed class DestinationTelemetry
             }
         }
     }
+
+    /// <summary>A destination left the table: its gauges are no longer reported.</summary>
+    internal void Untrack(string destination) => _states.TryRemove(destination, out _);
 
     /// <summary>One outcome: a 2xx with its duration, or a failure of a class (duration when attempted).</summary>
     public void Observed(string destination, DeliveryResult result, TimeSpan? duration)

@@ -29,6 +29,13 @@ public sealed class DestinationsOptions
     [ConfigurationKeyName("WORKER_DESTINATION_MAX_WAIT_MS")]
     public int MaxWaitMs { get; set; } = 2000;
 
+    /// <summary>
+    /// A 2xx slower than this does not grow a destination's concurrency limit: a destination that takes
+    /// seconds to answer is never granted more of the lane's budget for answering 200.
+    /// </summary>
+    [ConfigurationKeyName("WORKER_DESTINATION_LATENCY_TARGET_MS")]
+    public int LatencyTargetMs { get; set; } = 1000;
+
     /// <summary>How often the file (and its secret files) are read for changes.</summary>
     [ConfigurationKeyName("DESTINATIONS_RELOAD_SECONDS")]
     public double ReloadSeconds { get; set; } = 2;
@@ -50,6 +57,11 @@ public sealed class DestinationsOptions
         if (MaxWaitMs is < 0 or > 60_000)
         {
             yield return "WORKER_DESTINATION_MAX_WAIT_MS must be between 0 and 60000";
+        }
+
+        if (LatencyTargetMs is < 1 or > 600_000)
+        {
+            yield return "WORKER_DESTINATION_LATENCY_TARGET_MS must be between 1 and 600000";
         }
 
         if (ReloadSeconds is < 0.05 or > 10)

@@ -33,7 +33,6 @@ public static class OrderingServiceCollectionExtensions
         services.AddSingleton<OrderingMetrics>();
         services.AddSingleton<KeyOrder>();
         services.AddSingleton<StatusTruth>();
-        services.TryAddSingleton<IRecordHandler, OrderedProcessing>();
         services.AddSingleton<IPartitionListener>(sp => sp.GetRequiredService<OrderStateStore>());
         return services;
     }

@@ -27,32 +27,18 @@ public sealed class FailureRouter(
     TimeProvider time,
     ILogger<FailureRouter> logger)
 {
-    private readonly WorkerOptions _options = options.Value;
     private readonly LaneTopics _lane = topology[options.Value.Lane];
 
-    /// <summary>Next tier, or the DLQ once the tiers are exhausted.</summary>
-    public async Task<ProcessingOutcome> RetryOrExhaustAsync(ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, DeliveryResult failure, CancellationToken ct)
+    /// <summary>Moves the record to the retry tier <see cref="SettlePolicy"/> chose, not before its delay.</summary>
+    /// <param name="destination">Where it was routed: its <c>destination</c> header on the retry record (null: as it came).</param>
+    public async Task<ProcessingOutcome> RetryAsync(
+        ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, SettleDecision decision, Verdict failure, string? destination, CancellationToken ct)
     {
-        var attempts = state.Attempts + 1;
-        // By attempts, not only by the tier it sits in: a follower moved into a later tier behind its head
-        // (ORDERING=key) has not been attempted there, and starts from the first tier.
-        var nextTier = state.Tier is { } current ? Math.Min(current + 1, state.Attempts) : 0;
-        if (nextTier >= _lane.RetryTiers.Count)
-        {
-            return await DeadLetterAsync(record, state, eventId, DeadLetterReasons.RetriesExhausted, attempts, failure.StatusCode, failure.Error, ct);
-        }
-
-        var tier = _lane.RetryTiers[nextTier];
+        var tier = _lane.RetryTiers[decision.Tier];
         var now = time.GetUtcNow();
-        var delay = Jittered(tier.RetryDelay!.Value);
-        if (failure.RetryAfter is { } retryAfter && retryAfter > delay)
-        {
-            delay = retryAfter;
-        }
-
-        var headers = CopyHeaders(record.Message.Headers, HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError,
+        var headers = CopyHeaders(record.Message.Headers, destination, HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError,
             HeaderNames.LastStatusCode, HeaderNames.NotBefore, HeaderNames.OriginTopic);
-        headers.Add(HeaderNames.Attempt, Encoding.UTF8.GetBytes(attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        headers.Add(HeaderNames.Attempt, Encoding.UTF8.GetBytes(decision.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         headers.Add(HeaderNames.FirstFailedAt, Encoding.UTF8.GetBytes(RetryState.FormatTime(state.FirstFailedAt ?? now)));
         headers.Add(HeaderNames.LastError, Encoding.UTF8.GetBytes(Truncate(failure.Error ?? "unknown error")));
         if (failure.StatusCode is { } code)
@@ -60,12 +46,12 @@ public sealed class FailureRouter(
             headers.Add(HeaderNames.LastStatusCode, Encoding.UTF8.GetBytes(code.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         }
 
-        var notBefore = now + delay;
+        var notBefore = now + decision.Delay;
         headers.Add(HeaderNames.NotBefore, Encoding.UTF8.GetBytes(RetryState.FormatTime(notBefore)));
         headers.Add(HeaderNames.OriginTopic, Encoding.UTF8.GetBytes(state.OriginTopic));
 
         var tierName = DurationList.Format(tier.RetryDelay!.Value);
-        logger.Retrying(eventId ?? "?", tierName, attempts, failure.Error);
+        logger.Retrying(eventId ?? "?", tierName, decision.Attempts, failure.Error);
         telemetry.Retried(tierName);
         await producer.ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
         return new ProcessingOutcome(OutcomeKind.Retried, tier.Name, notBefore);
@@ -77,14 +63,16 @@ public sealed class FailureRouter(
     /// </summary>
     public Task FollowAsync(ConsumeResult<string?, byte[]> record, string tierTopic, DateTimeOffset notBefore, CancellationToken ct)
     {
-        var headers = CopyHeaders(record.Message.Headers, HeaderNames.NotBefore, HeaderNames.OriginTopic);
+        var headers = CopyHeaders(record.Message.Headers, null, HeaderNames.NotBefore, HeaderNames.OriginTopic);
         headers.Add(HeaderNames.NotBefore, Encoding.UTF8.GetBytes(RetryState.FormatTime(notBefore)));
         headers.Add(HeaderNames.OriginTopic, Encoding.UTF8.GetBytes(RetryState.Header(record.Message.Headers, HeaderNames.OriginTopic) ?? _lane.Main.Name));
         return producer.ProduceUntilStoredAsync(tierTopic, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
     }
 
+    /// <param name="destination">Where it was routed, if it got that far (null: the <c>destination</c> header it came with).</param>
     public async Task<ProcessingOutcome> DeadLetterAsync(
-        ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, string reason, int attempts, int? statusCode, string? error, CancellationToken ct)
+        ConsumeResult<string?, byte[]> record, RetryState state, string? eventId, string reason, int attempts, int? statusCode, string? error, CancellationToken ct,
+        string? destination = null)
     {
         var now = time.GetUtcNow();
         var original = record.Message.Headers ?? [];
@@ -103,12 +91,12 @@ public sealed class FailureRouter(
             LastStatusCode = statusCode,
             Error = error is null ? null : Truncate(error),
             Key = record.Message.Key,
-            Destination = RetryState.Header(original, HeaderNames.Destination),
+            Destination = destination ?? RetryState.Header(original, HeaderNames.Destination),
             OriginalValue = record.Message.Value ?? [],
             OriginalHeaders = original.GroupBy(h => h.Key).ToDictionary(g => g.Key, g => Encoding.UTF8.GetString(g.Last().GetValueBytes())),
         };
 
-        var headers = CopyHeaders(original);
+        var headers = CopyHeaders(original, destination);
         headers.Add(HeaderNames.DlqReason, Encoding.UTF8.GetBytes(reason));
         logger.DeadLettered(eventId, reason, attempts, error);
         telemetry.DeadLettered(reason);
@@ -122,18 +110,21 @@ public sealed class FailureRouter(
         return ProcessingOutcome.DeadLettered(reason);
     }
 
-    private TimeSpan Jittered(TimeSpan delay) =>
-        delay * (1 + (_options.RetryJitter * ((Random.Shared.NextDouble() * 2) - 1)));
-
-    private static Headers CopyHeaders(Headers? source, params string[] except)
+    /// <summary>The record's headers but <paramref name="except"/>; with a <paramref name="destination"/>, that one as its <c>destination</c>.</summary>
+    private static Headers CopyHeaders(Headers? source, string? destination, params string[] except)
     {
         var headers = new Headers();
         foreach (var header in source ?? [])
         {
-            if (!except.Contains(header.Key))
+            if (!except.Contains(header.Key) && !(destination is not null && header.Key == HeaderNames.Destination))
             {
                 headers.Add(header.Key, header.GetValueBytes());
             }
+        }
+
+        if (destination is not null)
+        {
+            headers.Add(HeaderNames.Destination, Encoding.UTF8.GetBytes(destination));
         }
 
         return headers;

@@ -25,12 +25,14 @@ public sealed class WorkerTelemetry : IDisposable
     private readonly Counter<long> _deadLettered;
     private readonly Counter<long> _unverifiedAcks;
     private readonly Counter<long> _schemaUnresolved;
+    private readonly Counter<long> _retryAfterCapped;
+    private Func<int> _laneCircuit = static () => 0;
     private readonly Histogram<double> _deliveryDuration;
     private readonly Histogram<double> _endToEnd;
     private readonly ConcurrentDictionary<TopicPartition, long> _lag = new();
     private int _inFlight;
 
-    public WorkerTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options, CircuitBreakerStateProvider circuit, Topology topology)
+    public WorkerTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options, Topology topology)
     {
         _meter = meters.Create(Name);
         _lane = new("lane", options.Value.LaneName);
@@ -40,13 +42,15 @@ public sealed class WorkerTelemetry : IDisposable
         _deadLettered = _meter.CreateCounter<long>("dead_lettered_total", description: "Events dead-lettered, by reason");
         _unverifiedAcks = _meter.CreateCounter<long>("unverified_acks_total",
             description: "Moves to a retry tier or the DLQ reported persisted without an offset (an implicit acknowledgement) and produced again, by topic and partition");
+        _retryAfterCapped = _meter.CreateCounter<long>("retry_after_capped_total",
+            description: "Retry-After answers longer than WORKER_RETRY_AFTER_MAX_SECONDS, capped to it");
         _schemaUnresolved = _meter.CreateCounter<long>("schema_unresolved_total",
             description: "Times a framed record waited because its schema id could not be resolved by the Schema Registry");
         _deliveryDuration = _meter.CreateHistogram<double>("delivery_duration_seconds", "s", "One HTTP delivery attempt");
         _endToEnd = _meter.CreateHistogram<double>("end_to_end_latency_seconds", "s", "From the ingress receiving the webhook to the endpoint's 2xx");
         _meter.CreateObservableGauge("in_flight", () => new Measurement<int>(Volatile.Read(ref _inFlight), _lane), description: "Deliveries under way");
-        _meter.CreateObservableGauge("circuit_state", () => new Measurement<int>(CircuitStateValue(circuit.CircuitState), _lane),
-            description: "Endpoint circuit: 0 closed, 1 half-open, 2 open");
+        _meter.CreateObservableGauge("circuit_state", () => new Measurement<int>(_laneCircuit(), _lane),
+            description: "The lane's circuit, the worst of its destinations': 0 closed, 1 half-open, 2 open");
         _meter.CreateObservableGauge("consumer_lag", ObserveLag, description: "End offset minus position, per assigned partition");
         InitializeSeries(topology[options.Value.Lane]);
     }
@@ -57,6 +61,7 @@ public sealed class WorkerTelemetry : IDisposable
         _consumed.Add(0, _lane);
         _delivered.Add(0, _lane);
         _schemaUnresolved.Add(0, _lane);
+        _retryAfterCapped.Add(0, _lane);
         foreach (var tier in lane.RetryTiers)
         {
             _retried.Add(0, _lane, new KeyValuePair<string, object?>("tier", DurationList.Format(tier.RetryDelay!.Value)));
@@ -84,6 +89,11 @@ public sealed class WorkerTelemetry : IDisposable
     }
 
     public void SchemaUnresolved() => _schemaUnresolved.Add(1, _lane);
+
+    public void RetryAfterCapped() => _retryAfterCapped.Add(1, _lane);
+
+    /// <summary>Where the lane's circuit gauge reads from: the worst of its destinations' circuits.</summary>
+    public void ObserveLaneCircuit(Func<int> worst) => _laneCircuit = worst;
 
     public void Attempted(TimeSpan duration) => _deliveryDuration.Record(duration.TotalSeconds, _lane);
 
