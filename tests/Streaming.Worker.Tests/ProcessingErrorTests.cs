@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Streaming.Contracts;
 using Streaming.Testing;
 using Streaming.Worker.Consuming;
+using Streaming.Worker.Pipeline;
 using Streaming.Worker.Processing;
 
 namespace Streaming.Worker.Tests;
@@ -21,7 +22,7 @@ public sealed class ProcessingErrorTests
         {
             b.Configuration.AddInMemoryCollection(config);
             // Registered before the worker's own handler, which is added only if none is.
-            b.Services.AddSingleton<IRecordHandler>(sp => new ThrowingFor("wamid.bug", sp.GetRequiredService<EventProcessor>()));
+            b.Services.AddSingleton<IRecordHandler>(sp => new ThrowingFor("wamid.bug", sp.GetRequiredService<RecordPipeline>()));
         });
         await app.StartAsync();
         try
@@ -44,11 +45,11 @@ public sealed class ProcessingErrorTests
         }
     }
 
-    private sealed class ThrowingFor(string eventId, EventProcessor processor) : IRecordHandler
+    private sealed class ThrowingFor(string eventId, RecordPipeline pipeline) : IRecordHandler
     {
         public Task<ProcessingOutcome> HandleAsync(ConsumeResult<string?, byte[]> record, CancellationToken ct) =>
             RetryState.Header(record.Message.Headers, HeaderNames.EventId) == eventId
                 ? throw new InvalidOperationException("a bug in processing")
-                : processor.ProcessAsync(record, ct);
+                : pipeline.HandleAsync(record, ct);
     }
 }

@@ -15,18 +15,24 @@ public enum LimitFeedback
 
 /// <summary>
 /// A destination's adaptive concurrency limit between 1 and its ceiling: AIMD that notices latency as well
-/// as errors. +1/limit per 2xx answered within the latency target (about +1 per round); a 2xx slower than
-/// the target grows nothing, so a destination that takes seconds to say 200 is never granted more
-/// concurrency for it; halved on overload, at most once per round (only a delivery that started after the
-/// last decrease can decrease it again). Written here because no well-kept .NET library offers an adaptive
-/// limit (Netflix's concurrency-limits is Java); the waiting itself is <see cref="FairAdmission"/>'s.
+/// as errors. It starts low (<see cref="Initial"/>) and, until the first overload, grows by one per 2xx
+/// answered within the latency target (doubling per round, as TCP's slow start); then by 1/limit per such
+/// 2xx (about +1 per round). A 2xx slower than the target grows nothing, so a destination that takes
+/// seconds to say 200 is never granted more concurrency for it. Halved on overload, at most once per round
+/// (only a delivery that started after the last decrease can decrease it again). Written here because no
+/// well-kept .NET library offers an adaptive limit (Netflix's concurrency-limits is Java); the waiting
+/// itself is <see cref="FairAdmission"/>'s.
 /// </summary>
 public sealed class AdaptiveLimit(int ceiling, TimeSpan latencyTarget, TimeProvider time)
 {
+    /// <summary>Where a destination starts: what an unknown one may hold before its first answer.</summary>
+    public const int Initial = 4;
+
     private const double Decrease = 0.5;
 
     private readonly object _lock = new();
-    private double _limit = ceiling;
+    private double _limit = Math.Min(ceiling, Initial);
+    private bool _slowStart = true;
     private int _ceiling = ceiling;
     private long _lastDecrease = long.MinValue;
 
@@ -62,9 +68,10 @@ public sealed class AdaptiveLimit(int ceiling, TimeSpan latencyTarget, TimeProvi
             switch (feedback)
             {
                 case LimitFeedback.Success when latency <= latencyTarget:
-                    _limit = Math.Min(_ceiling, _limit + (1.0 / Math.Max(1, _limit)));
+                    _limit = Math.Min(_ceiling, _limit + (_slowStart ? 1 : 1.0 / Math.Max(1, _limit)));
                     break;
                 case LimitFeedback.Overload when startedAt > _lastDecrease:
+                    _slowStart = false;
                     _limit = Math.Max(1, _limit * Decrease);
                     _lastDecrease = time.GetTimestamp();
                     break;

@@ -3,17 +3,25 @@ namespace Streaming.Worker.Admission;
 /// <summary>
 /// The lane's in-flight budget (WORKER_MAX_IN_FLIGHT), shared fairly between the destinations that have
 /// work. Only an HTTP attempt holds a slot: waiting for a destination, its rate limit or a key's previous
-/// event holds none. Freed slots go round robin to the destinations with waiters, and no destination may
-/// hold more than its share: the budget divided by the destinations with work, plus one share kept for
-/// a destination that has none yet while the table knows more destinations than are busy. So any number
-/// of slow destinations, each capped at its share, leaves a healthy one its own. Written here because
+/// event holds none. Freed slots go round robin to the destinations with waiters, and while another waits
+/// below its share no destination takes more than its own: the budget divided by the destinations with
+/// work, plus one share kept for a destination that has none yet while the table knows more than are busy.
+/// <para>
+/// Slots cannot be taken back, and a slow destination holds its slots for seconds, so shares alone would
+/// let destinations that arrived first keep what a later one needs. Hence a reserve: destinations not
+/// proven fast (answers slower than the latency target, or none yet) hold together at most the budget
+/// less a quarter; one not yet known either way may always probe with one slot. Any number of slow
+/// destinations then leaves a healthy one a quarter of the budget, and its share as the slow ones' slots
+/// come back. Written here because
 /// System.Threading.RateLimiting has no fair, keyed concurrency limiter.
+/// </para>
 /// </summary>
 public sealed class FairAdmission(int budget, TimeProvider time)
 {
     private readonly object _lock = new();
     private readonly LinkedList<Tenant> _ring = new();
     private int _total;
+    private int _unproven;
     private int _active;
     private int _known = 1;
 
@@ -34,8 +42,14 @@ public sealed class FairAdmission(int budget, TimeProvider time)
         }
     }
 
-    /// <summary>One destination's place in the lane's budget; <paramref name="limit"/> is its own adaptive limit.</summary>
-    public Tenant Join(string name, Func<int> limit) => new(this, name, limit);
+    /// <summary>Kept from destinations not proven fast while more destinations than one are known.</summary>
+    private int Reserve => _known > 1 ? Math.Max(1, Budget / 4) : 0;
+
+    /// <summary>
+    /// One destination's place in the lane's budget: <paramref name="limit"/> is its own adaptive limit,
+    /// <paramref name="fast"/> whether its recent answers came within the latency target (null: no answer yet).
+    /// </summary>
+    public Tenant Join(string name, Func<int> limit, Func<bool?>? fast = null) => new(this, name, limit, fast ?? (static () => true));
 
     /// <summary>The most slots <paramref name="tenant"/> may hold now.</summary>
     internal int ShareOf(Tenant tenant)
@@ -53,7 +67,27 @@ public sealed class FairAdmission(int budget, TimeProvider time)
         return Math.Max(1, Budget / (active + reserve));
     }
 
-    private bool EligibleLocked(Tenant t) => _total < Budget && t.InFlight < t.Limit() && t.InFlight < ShareLocked(t);
+    private bool EligibleLocked(Tenant t) =>
+        _total < Budget && t.InFlight < t.Limit()
+        && (t.Fast() is true || (t.InFlight == 0 && t.Fast() is null) || _unproven < Budget - Reserve)
+        && (t.InFlight < ShareLocked(t) || !AnotherWaitsBelowShareLocked(t));
+
+    /// <summary>
+    /// Shares bind only under contention: a destination past its share may take a free slot while no other
+    /// destination waits that is still below its own. So a destination alone keeps the whole budget.
+    /// </summary>
+    private bool AnotherWaitsBelowShareLocked(Tenant t)
+    {
+        foreach (var other in _ring)
+        {
+            if (other != t && other.Waiters.Count > 0 && other.InFlight < Math.Min(ShareLocked(other), other.Limit()))
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
 
     private async ValueTask<Slot?> EnterAsync(Tenant t, int maxWaiting, TimeSpan maxWait, CancellationToken ct)
     {
@@ -91,7 +125,7 @@ public sealed class FairAdmission(int budget, TimeProvider time)
                 if (waiter.Task.IsCompletedSuccessfully)
                 {
                     // Granted just as the wait ended: hand the slot on.
-                    ReleaseLocked(t);
+                    waiter.Task.Result.Dispose(locked: true);
                 }
                 else
                 {
@@ -115,21 +149,32 @@ public sealed class FairAdmission(int budget, TimeProvider time)
         Activate(t);
         t.InFlight++;
         _total++;
-        return new Slot(t);
+        var unproven = t.Fast() is not true;
+        if (unproven)
+        {
+            _unproven++;
+        }
+
+        return new Slot(t, unproven);
     }
 
-    private void Release(Tenant t)
+    private void Release(Tenant t, bool unproven)
     {
         lock (_lock)
         {
-            ReleaseLocked(t);
+            ReleaseLocked(t, unproven);
         }
     }
 
-    private void ReleaseLocked(Tenant t)
+    private void ReleaseLocked(Tenant t, bool unproven)
     {
         t.InFlight--;
         _total--;
+        if (unproven)
+        {
+            _unproven--;
+        }
+
         DeactivateIfIdle(t);
         PumpLocked();
     }
@@ -191,16 +236,19 @@ public sealed class FairAdmission(int budget, TimeProvider time)
     {
         private readonly FairAdmission _owner;
 
-        internal Tenant(FairAdmission owner, string name, Func<int> limit)
+        internal Tenant(FairAdmission owner, string name, Func<int> limit, Func<bool?> fast)
         {
             _owner = owner;
             Name = name;
             Limit = limit;
+            Fast = fast;
         }
 
         public string Name { get; }
 
         internal Func<int> Limit { get; }
+
+        internal Func<bool?> Fast { get; }
 
         internal int InFlight { get; set; }
 
@@ -238,16 +286,33 @@ public sealed class FairAdmission(int budget, TimeProvider time)
         /// <summary>A slot now, or after waiting at most <paramref name="maxWait"/> behind at most <paramref name="maxWaiting"/> others; null: none.</summary>
         public ValueTask<Slot?> EnterAsync(int maxWaiting, TimeSpan maxWait, CancellationToken ct) => _owner.EnterAsync(this, maxWaiting, maxWait, ct);
 
-        internal void Release() => _owner.Release(this);
+        internal void Release(bool unproven, bool locked)
+        {
+            if (locked)
+            {
+                _owner.ReleaseLocked(this, unproven);
+            }
+            else
+            {
+                _owner.Release(this, unproven);
+            }
+        }
     }
 
     /// <summary>A held slot of the lane's budget; disposing it hands it on.</summary>
     public sealed class Slot : IDisposable
     {
+        private readonly bool _unproven;
         private Tenant? _tenant;
 
-        internal Slot(Tenant tenant) => _tenant = tenant;
+        internal Slot(Tenant tenant, bool unproven)
+        {
+            _tenant = tenant;
+            _unproven = unproven;
+        }
 
-        public void Dispose() => Interlocked.Exchange(ref _tenant, null)?.Release();
+        public void Dispose() => Dispose(locked: false);
+
+        internal void Dispose(bool locked) => Interlocked.Exchange(ref _tenant, null)?.Release(_unproven, locked);
     }
 }

@@ -24,6 +24,7 @@ internal sealed class DestinationRuntime : IDisposable
     private readonly DestinationsOptions _options;
     private readonly int _maxWaiting;
     private readonly TimeSpan _retryAfterMax;
+    private readonly TimeSpan _latencyTarget;
     private readonly IHttpClientFactory _clients;
     private readonly DestinationTelemetry _telemetry;
     private readonly TimeProvider _time;
@@ -52,7 +53,8 @@ internal sealed class DestinationRuntime : IDisposable
         _telemetry = telemetry;
         _time = time;
         _limit = new AdaptiveLimit(CeilingOf(destination), TimeSpan.FromMilliseconds(options.LatencyTargetMs), time);
-        _tenant = admission.Join(Name, () => _limit.Limit);
+        _latencyTarget = TimeSpan.FromMilliseconds(options.LatencyTargetMs);
+        _tenant = admission.Join(Name, () => _limit.Limit, () => Interlocked.Read(ref _latencyTicks) is > 0 and var latency ? latency <= _latencyTarget.Ticks : null);
         _pipeline = new ResiliencePipelineBuilder<HttpResponseMessage> { TimeProvider = time }
             .AddCircuitBreaker(new HttpCircuitBreakerStrategyOptions
             {

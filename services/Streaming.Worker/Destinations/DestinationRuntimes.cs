@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Options;
 using Streaming.Destinations;
 using Streaming.Worker.Admission;
-using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker.Destinations;
 
@@ -23,8 +22,7 @@ public sealed class DestinationRuntimes
     private readonly TimeProvider _time;
 
     public DestinationRuntimes(
-        IOptions<DestinationsOptions> options, IOptions<WorkerOptions> worker, IHttpClientFactory clients, DestinationTelemetry telemetry,
-        WorkerTelemetry lane, TimeProvider time)
+        IOptions<DestinationsOptions> options, IOptions<WorkerOptions> worker, IHttpClientFactory clients, DestinationTelemetry telemetry, TimeProvider time)
     {
         _options = options.Value;
         _worker = worker.Value;
@@ -32,11 +30,13 @@ public sealed class DestinationRuntimes
         _telemetry = telemetry;
         _time = time;
         Admission = new FairAdmission(_worker.MaxInFlight, time);
-        lane.ObserveLaneCircuit(() => All.Select(r => r.CircuitValue).DefaultIfEmpty(0).Max());
     }
 
     /// <summary>The lane's in-flight budget, shared fairly between destinations.</summary>
     public FairAdmission Admission { get; }
+
+    /// <summary>The lane's circuit: the worst of its destinations' (0 closed, 1 half-open, 2 open). Read at scrape time.</summary>
+    public int WorstCircuit => All.Select(r => r.CircuitValue).DefaultIfEmpty(0).Max();
 
     internal IEnumerable<DestinationRuntime> All => _runtimes.Values.Select(r => r.Value);
 

@@ -1,5 +1,6 @@
 using Streaming.Kafka;
 using Streaming.Worker.Consuming;
+using Streaming.Worker.Telemetry;
 
 namespace Streaming.Worker.Destinations;
 
@@ -13,7 +14,12 @@ public static class DestinationServiceCollectionExtensions
     {
         services.AddValidatedOptions<DestinationsOptions>(configuration, o => o.Validate());
         services.AddSingleton<DestinationTelemetry>();
-        services.AddSingleton<DestinationRuntimes>();
+        services.AddSingleton(sp =>
+        {
+            var runtimes = ActivatorUtilities.CreateInstance<DestinationRuntimes>(sp);
+            sp.GetRequiredService<WorkerTelemetry>().ObserveLaneCircuit(() => runtimes.WorstCircuit);
+            return runtimes;
+        });
         services.AddSingleton<DestinationTableSource>();
         services.AddSingleton<DestinationLaneHold>();
         services.AddSingleton<ILaneHold>(sp => sp.GetRequiredService<DestinationLaneHold>());

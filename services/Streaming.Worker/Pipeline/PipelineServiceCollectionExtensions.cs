@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Streaming.Worker.Consuming;
 
 namespace Streaming.Worker.Pipeline;
@@ -9,10 +10,13 @@ public static class PipelineServiceCollectionExtensions
     {
         var builder = new PipelineBuilder(services);
         steps(builder);
-        services.AddSingleton<IRecordHandler>(sp => new RecordPipeline(
+        services.AddSingleton(sp => new RecordPipeline(
             builder.Steps.Select(t => (IRecordStep)sp.GetRequiredService(t)),
             sp.GetRequiredService<Streaming.Kafka.Topology>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>()));
+
+        // A test may wrap the pipeline in a handler of its own, registered first.
+        services.TryAddSingleton<IRecordHandler>(sp => sp.GetRequiredService<RecordPipeline>());
         return services;
     }
 

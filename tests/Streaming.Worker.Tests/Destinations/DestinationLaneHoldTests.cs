@@ -1,11 +1,13 @@
 using System.Net;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using Polly.CircuitBreaker;
+using Microsoft.Extensions.Logging.Abstractions;
 using Streaming.Contracts;
 using Streaming.Destinations;
 using Streaming.Worker.Delivery;
+using Streaming.Worker.Admission;
 using Streaming.Worker.Destinations;
+using Streaming.Worker.Processing;
 
 namespace Streaming.Worker.Tests.Destinations;
 
@@ -67,13 +69,25 @@ public sealed class DestinationLaneHoldTests : IDisposable
             LaneName = "messages", CircuitMinThroughput = 2, CircuitFailureRatio = 0.5, CircuitSamplingSeconds = 30, CircuitBreakSeconds = 1, DeliveryTimeoutMs = 2000,
         });
         var destinations = Options.Create(new DestinationsOptions { File = "in-memory" });
-        var telemetry = new DestinationTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), worker, destinations, new CircuitBreakerStateProvider());
+        var telemetry = new DestinationTelemetry(_services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), worker);
         var runtimes = new DestinationRuntimes(destinations, worker, _clients, telemetry, TimeProvider.System);
-        return (runtimes, new DestinationLaneHold(runtimes, worker));
+        return (runtimes, new DestinationLaneHold(runtimes, worker, TimeProvider.System, NullLogger<DestinationLaneHold>.Instance));
     }
 
-    private static Task<DestinationAttempt> Deliver(DestinationRuntimes runtimes, Destination d) =>
-        runtimes.For(d).DeliverAsync(d, Lane.Messages, "wamid." + Guid.NewGuid().ToString("N"), "{}"u8.ToArray(), null, CancellationToken.None);
+    /// <summary>One turn as the admit and deliver steps take it: not now, or a slot and an attempt.</summary>
+    private static async Task<Verdict> Deliver(DestinationRuntimes runtimes, Destination d)
+    {
+        var runtime = runtimes.For(d);
+        if (runtime.NotNow() is { } refused)
+        {
+            return refused;
+        }
+
+        using var slot = await runtime.EnterAsync(CancellationToken.None);
+        Assert.NotNull(slot);
+        var (result, _) = await runtime.SendAsync(d.MessagesUrl!, d.Signer!, "wamid." + Guid.NewGuid().ToString("N"), "{}"u8.ToArray(), null, CancellationToken.None);
+        return Verdict.From(result);
+    }
 
     [Fact]
     public async Task One_open_destination_is_not_attempted_and_the_lane_holds_only_when_every_destination_with_traffic_is_open()
@@ -83,7 +97,7 @@ public sealed class DestinationLaneHoldTests : IDisposable
         _ = runtimes.For(idle); // known, but no traffic: it must not keep the lane going
         Assert.False(hold.HoldAll);
 
-        Assert.Equal(DeliveryOutcome.Delivered, (await Deliver(runtimes, beta)).Result.Outcome);
+        Assert.Equal(VerdictKind.Delivered, (await Deliver(runtimes, beta)).Kind);
         lock (_clients.Down)
         {
             _clients.Down.Add("acme.test");
@@ -91,16 +105,16 @@ public sealed class DestinationLaneHoldTests : IDisposable
 
         for (var i = 0; i < 3 && !runtimes.For(acme).IsOpen; i++)
         {
-            Assert.Equal(DeliveryOutcome.Retryable, (await Deliver(runtimes, acme)).Result.Outcome);
+            Assert.Equal(VerdictKind.Retryable, (await Deliver(runtimes, acme)).Kind);
         }
 
         Assert.True(runtimes.For(acme).IsOpen);
         var sent = _clients.Sent;
         var notAttempted = await Deliver(runtimes, acme);
-        Assert.Equal("circuit open", notAttempted.Result.Error);
+        Assert.Equal("circuit open", notAttempted.Error);
         Assert.Equal(sent, _clients.Sent);
-        Assert.False(hold.HoldAll);
-        Assert.Equal(DeliveryOutcome.Delivered, (await Deliver(runtimes, beta)).Result.Outcome);
+        Assert.False(hold.HeldNow);
+        Assert.Equal(VerdictKind.Delivered, (await Deliver(runtimes, beta)).Kind);
 
         lock (_clients.Down)
         {
@@ -113,7 +127,7 @@ public sealed class DestinationLaneHoldTests : IDisposable
         }
 
         Assert.True(runtimes.For(beta).IsOpen);
-        Assert.True(hold.HoldAll);
+        Assert.True(hold.HeldNow); // HoldAll reads the same at most DestinationLaneHold.Refresh later
 
         // After the break the lane lets events in again, so that one can probe.
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -130,7 +144,7 @@ public sealed class DestinationLaneHoldTests : IDisposable
         }
 
         var probe = await Deliver(runtimes, beta);
-        Assert.True(probe.Result.Outcome == DeliveryOutcome.Delivered, probe.Result.Error);
+        Assert.True(probe.Kind == VerdictKind.Delivered, probe.Error);
         Assert.False(runtimes.For(beta).IsOpen);
     }
 
@@ -145,18 +159,18 @@ public sealed class DestinationLaneHoldTests : IDisposable
         }
 
         var throttled = await Deliver(runtimes, acme);
-        Assert.Equal(429, throttled.Result.StatusCode);
-        Assert.Equal(8, runtimes.For(acme).State.Limit);
+        Assert.Equal(429, throttled.StatusCode);
+        Assert.Equal(AdaptiveLimit.Initial / 2, runtimes.For(acme).State.Limit);
 
         var sent = _clients.Sent;
         var held = await Deliver(runtimes, acme);
-        Assert.Equal(DeliveryOutcome.Retryable, held.Result.Outcome);
-        Assert.Equal("held by the destination's Retry-After", held.Result.Error);
-        Assert.InRange(held.Result.RetryAfter!.Value, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
+        Assert.Equal(VerdictKind.Held, held.Kind);
+        Assert.Equal("held by the destination's Retry-After", held.Error);
+        Assert.InRange(held.RetryAfter!.Value, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(60));
         Assert.Equal(sent, _clients.Sent);
 
-        Assert.Equal(DeliveryOutcome.Delivered, (await Deliver(runtimes, beta)).Result.Outcome);
-        Assert.Equal(16, runtimes.For(beta).State.Limit);
+        Assert.Equal(VerdictKind.Delivered, (await Deliver(runtimes, beta)).Kind);
+        Assert.Equal(AdaptiveLimit.Initial + 1, runtimes.For(beta).State.Limit);
     }
 
     public void Dispose() => _services.Dispose();
