@@ -27,7 +27,7 @@ public static class WorkerApp
         var app = builder.Build();
         _ = app.Services.GetRequiredService<WorkerTelemetry>();
         // Validates DESTINATIONS_FILE before anything talks to Kafka: a bad file is the one line printed.
-        _ = app.Services.GetRequiredService<DestinationTelemetry>();
+        _ = app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<DestinationsOptions>>().Value;
         _ = app.Services.GetRequiredService<IProducer<string?, byte[]>>();
         app.MapOperationalEndpoints();
         return app;

@@ -15,8 +15,8 @@ public sealed record Receipt(string Lane, string EventId, string? Key, DateTimeO
     public string? AfterDeadLetter { get; init; }
 }
 
-/// <summary>What the stub answers one delivery with.</summary>
-public sealed record StubReply(int Status, TimeSpan Delay = default, string? RetryAfter = null)
+/// <summary>What the stub answers one delivery with; <paramref name="Until"/>: not before it completes (a slow endpoint the test releases).</summary>
+public sealed record StubReply(int Status, TimeSpan Delay = default, string? RetryAfter = null, Task? Until = null)
 {
     public static readonly StubReply Ok = new(200);
 }
@@ -35,6 +35,7 @@ public sealed class DownstreamStub : IAsyncDisposable
     private readonly ConcurrentDictionary<string, int> _attempts = new();
     private int _inFlight;
     private int _maxInFlight;
+    private int _holding;
 
     private DownstreamStub(WebApplication app, string signingSecret)
     {
@@ -52,6 +53,9 @@ public sealed class DownstreamStub : IAsyncDisposable
     public IReadOnlyList<Receipt> Receipts => _receipts.ToArray();
 
     public int MaxConcurrency => Volatile.Read(ref _maxInFlight);
+
+    /// <summary>Requests held open right now by a reply's <see cref="StubReply.Until"/>.</summary>
+    public int Holding => Volatile.Read(ref _holding);
 
     /// <summary>Event ids answered 2xx.</summary>
     public IReadOnlyCollection<string> Delivered => _receipts.Where(r => r.Answered is >= 200 and < 300).Select(r => r.EventId).ToHashSet();
@@ -96,6 +100,19 @@ public sealed class DownstreamStub : IAsyncDisposable
             if (reply.Delay > TimeSpan.Zero)
             {
                 await Task.Delay(reply.Delay);
+            }
+
+            if (reply.Until is { } until)
+            {
+                Interlocked.Increment(ref _holding);
+                try
+                {
+                    await until;
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _holding);
+                }
             }
 
             _receipts.Enqueue(receipt with { Answered = reply.Status, At = DateTimeOffset.UtcNow });

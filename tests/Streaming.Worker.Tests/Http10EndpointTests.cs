@@ -111,7 +111,7 @@ public sealed class Http10EndpointTests
     /// no Connection header, and closes, the way Python's http.server does. With keepAlive it answers
     /// HTTP/1.1 and serves the next request on the same connection.
     /// </summary>
-    private sealed class Http10Endpoint : IAsyncDisposable
+    internal sealed class Http10Endpoint : IAsyncDisposable
     {
         private readonly TcpListener _listener;
         private readonly CancellationTokenSource _stop = new();

@@ -29,6 +29,9 @@ public sealed class FairAdmission(int budget, TimeProvider time)
 
     public int InFlight => Volatile.Read(ref _total);
 
+    /// <summary>One destination known (no table): nobody to protect, so its events wait for it however long.</summary>
+    public bool Alone => Volatile.Read(ref _known) <= 1;
+
     /// <summary>How many destinations can take this lane's events (the table in force); reserves a share for an idle one.</summary>
     public int KnownDestinations
     {
@@ -100,7 +103,7 @@ public sealed class FairAdmission(int budget, TimeProvider time)
                 return GrantLocked(t);
             }
 
-            if (maxWait <= TimeSpan.Zero || t.Waiters.Count >= maxWaiting)
+            if ((maxWait <= TimeSpan.Zero && maxWait != Timeout.InfiniteTimeSpan) || t.Waiters.Count >= maxWaiting)
             {
                 return null;
             }

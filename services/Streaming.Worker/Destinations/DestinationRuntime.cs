@@ -23,6 +23,7 @@ internal sealed class DestinationRuntime : IDisposable
 {
     private readonly DestinationsOptions _options;
     private readonly int _maxWaiting;
+    private readonly FairAdmission _admission;
     private readonly TimeSpan _retryAfterMax;
     private readonly TimeSpan _latencyTarget;
     private readonly IHttpClientFactory _clients;
@@ -47,7 +48,8 @@ internal sealed class DestinationRuntime : IDisposable
     {
         Name = destination.Name;
         _options = options;
-        _maxWaiting = options.MaxWaiting ?? worker.MaxInFlight;
+        _maxWaiting = options.MaxWaiting ?? worker.MaxBuffered;
+        _admission = admission;
         _retryAfterMax = TimeSpan.FromSeconds(worker.RetryAfterMaxSeconds);
         _clients = clients;
         _telemetry = telemetry;
@@ -146,7 +148,11 @@ internal sealed class DestinationRuntime : IDisposable
 
         Interlocked.Increment(ref _pacing);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(TimeSpan.FromMilliseconds(_options.MaxWaitMs));
+        if (!_admission.Alone)
+        {
+            timeout.CancelAfter(TimeSpan.FromMilliseconds(_options.MaxWaitMs));
+        }
+
         try
         {
             using var lease = await rate.AcquireAsync(1, timeout.Token);
@@ -174,6 +180,12 @@ internal sealed class DestinationRuntime : IDisposable
     /// </summary>
     public async ValueTask<FairAdmission.Slot?> EnterAsync(CancellationToken ct)
     {
+        if (_admission.Alone)
+        {
+            // The lane's one endpoint: its events wait for it (bounded by WORKER_MAX_BUFFERED), as before destinations.
+            return await _tenant.EnterAsync(int.MaxValue, Timeout.InfiniteTimeSpan, ct);
+        }
+
         var maxWait = TimeSpan.FromMilliseconds(_options.MaxWaitMs);
         var slot = await _tenant.EnterAsync(_maxWaiting, ExpectedWait(_tenant.Waiting + 1) > maxWait ? TimeSpan.Zero : maxWait, ct);
         if (slot is null)

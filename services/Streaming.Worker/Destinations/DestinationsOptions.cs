@@ -16,8 +16,8 @@ public sealed class DestinationsOptions
 
     /// <summary>
     /// Events of one destination allowed to wait in memory for a slot; past it they go to a retry tier.
-    /// Unset: WORKER_MAX_IN_FLIGHT, so a destination that keeps up never saturates in a burst; the
-    /// expected wait (below) is what stops a slow one from holding the lane's slots.
+    /// Unset: WORKER_MAX_BUFFERED, so a destination that keeps up never saturates in a burst; the
+    /// expected wait (below) is what stops a slow one from filling the lane's buffer. Waiting holds no slot.
     /// </summary>
     [ConfigurationKeyName("WORKER_DESTINATION_MAX_WAITING")]
     public int? MaxWaiting { get; set; }

@@ -44,13 +44,13 @@ internal sealed class DestinationKit : IDisposable
         return path;
     }
 
-    /// <summary>Events of one business number on the messages lane, one key each, as the ingress writes them.</summary>
-    public void Produce(string phoneNumberId, IEnumerable<string> eventIds, string wabaId = "waba-test")
+    /// <summary>Events of one business number on the messages lane, one key each (or all <paramref name="customer"/>'s), as the ingress writes them.</summary>
+    public void Produce(string phoneNumberId, IEnumerable<string> eventIds, string wabaId = "waba-test", string? customer = null)
     {
         var failed = 0;
         foreach (var id in eventIds)
         {
-            var key = "49" + (uint)id.GetHashCode();
+            var key = customer ?? "49" + (uint)id.GetHashCode();
             var envelope = JsonSerializer.SerializeToUtf8Bytes(new EventEnvelope
             {
                 EventId = id, Type = EventTypes.Message, Lane = LaneNames.Messages, WabaId = wabaId, PhoneNumberId = phoneNumberId,
