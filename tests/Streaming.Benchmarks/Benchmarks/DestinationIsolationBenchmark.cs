@@ -11,10 +11,11 @@ using Streaming.Testing;
 namespace Streaming.Benchmarks.Benchmarks;
 
 /// <summary>
-/// 7. Destinations: one messages worker with a three-destination table. healthy answers at once, slow
-/// after 2 s, dead 503 and then refuses connections for the whole run. healthy's delivered rate and
-/// end-to-end p99 are compared with healthy alone (same table, same worker settings, only healthy's
-/// traffic), measured in the same run; memory is sampled while dead stays dead.
+/// 7. Destinations: one messages worker with a table. healthy answers at once; in "slow + dead" beside it
+/// slow answers 200 after 2 s and dead 503 and then refuses connections; in "four 8 s" four destinations
+/// answer 200 after 8 s. healthy's delivered rate and end-to-end p99 are compared with healthy alone
+/// (same table, same settings, only healthy's traffic), measured in the same run; memory is sampled.
+/// Then the cost of the table's size: a backlog drained through a 1-destination and a 1,000-destination table.
 /// </summary>
 public sealed class DestinationIsolationBenchmark : IBenchmark
 {
@@ -25,7 +26,14 @@ public sealed class DestinationIsolationBenchmark : IBenchmark
 
     public string Title => "7. Destinations: a healthy destination beside a slow and a dead one";
 
-    public TimeSpan Budget => TimeSpan.FromMinutes(3);
+    public TimeSpan Budget => TimeSpan.FromMinutes(6);
+
+    private enum Mode
+    {
+        Alone,
+        SlowAndDead,
+        FourSlow,
+    }
 
     private sealed record PhaseResult(string Mode, int Sent, int Delivered, double Rate, Samples Latency, long OthersSent,
         long SlowDelivered, long DeadAttempts, double HeapStartMiB, double HeapMaxMiB, double HeapEndMiB, double WorkingSetMaxMiB, double DeadWaitingMax, double SlowInFlightMax);
@@ -42,29 +50,45 @@ public sealed class DestinationIsolationBenchmark : IBenchmark
             new Column("heap", "managed heap start→max→end MiB"), new Column("ws", "working set max MiB", Format.MiB),
             new Column("waiting", "max dead waiting", Format.Integer), new Column("slowInFlight", "max slow in flight", Format.Integer));
 
-        var alone = await RunPhaseAsync(false, window, healthyRate, otherRate);
-        var mixed = await RunPhaseAsync(true, window, healthyRate, otherRate);
-        foreach (var r in new[] { alone, mixed })
+        var alone = await RunPhaseAsync(Mode.Alone, window, healthyRate, otherRate);
+        var mixed = await RunPhaseAsync(Mode.SlowAndDead, window, healthyRate, otherRate);
+        var fourSlow = await RunPhaseAsync(Mode.FourSlow, window, healthyRate, otherRate);
+        foreach (var r in new[] { alone, mixed, fourSlow })
         {
             table.Add(("mode", r.Mode), ("sent", r.Sent), ("delivered", r.Delivered), ("rate", r.Rate), ("p50", r.Latency.Percentile(50)), ("p99", r.Latency.Percentile(99)),
                 ("others", r.OthersSent), ("slow", r.SlowDelivered), ("dead", r.DeadAttempts),
                 ("heap", $"{r.HeapStartMiB:0} → {r.HeapMaxMiB:0} → {r.HeapEndMiB:0}"), ("ws", r.WorkingSetMaxMiB), ("waiting", r.DeadWaitingMax), ("slowInFlight", r.SlowInFlightMax));
         }
 
-        var throughput = mixed.Rate / alone.Rate;
-        var p99 = mixed.Latency.Percentile(99) / alone.Latency.Percentile(99);
-        report.Headlines.Add($"healthy beside slow and dead: throughput {throughput:0.00}× of alone (goal ≥ 0.9), p99 {p99:0.00}× (goal ≤ 1.5)");
+        foreach (var r in new[] { mixed, fourSlow })
+        {
+            report.Headlines.Add($"healthy beside {r.Mode[10..]}: throughput {r.Rate / alone.Rate:0.00}× of alone (goal ≥ 0.9), p99 {r.Latency.Percentile(99) / alone.Latency.Percentile(99):0.00}× (goal ≤ 1.5)");
+        }
+
+        var backlog = options.Size(20_000, 4_000);
+        var scale = report.Table($"a backlog of {backlog} events to one destination, drained through a table of 1 or 1,000 destinations",
+            new Column("table", "table"), new Column("delivered", "delivered", Format.Integer), new Column("seconds", "drain s", Format.Millis), new Column("rate", "delivered/s", Format.Rate));
+        var one = await DrainAsync(1, backlog);
+        var thousand = await DrainAsync(1000, backlog);
+        foreach (var (size, (delivered, elapsed)) in new[] { (1, one), (1000, thousand) })
+        {
+            scale.Add(("table", $"{size} destination{(size == 1 ? "" : "s")}"), ("delivered", delivered), ("seconds", elapsed.TotalSeconds), ("rate", delivered / elapsed.TotalSeconds));
+        }
+
+        report.Headlines.Add($"1,000-destination table: throughput {(thousand.Delivered / thousand.Elapsed.TotalSeconds) / (one.Delivered / one.Elapsed.TotalSeconds):0.00}× of a 1-destination table (goal ≥ 0.9)");
         report.Notes.Add("One messages worker in this process, default settings (WORKER_MAX_IN_FLIGHT 64, WORKER_DESTINATION_MAX_IN_FLIGHT 16), RETRY_DELAYS 1s,2s, 4 partitions; events carry their business number's phone_number_id; each destination's events spread over its own 5,000 keys (customers), since per-key order would otherwise make healthy's events of a customer shared with slow wait behind slow's answers. Latency is the envelope's receivedAt (stamped before the produce) to the stub's receipt, so it includes the embedded broker's fetch wait.");
-        report.Notes.Add("healthy answers 200 at once; slow answers 200 after 2 s (its limit stays at 16: slow is not an error); dead answers 503 to its first 5 attempts, then its port is closed (connection refused) until the end. Its events cycle through the retry tiers (circuit open) into the DLQ with destination dead.");
+        report.Notes.Add("healthy answers 200 at once; slow answers 200 after 2 s (a slow 2xx never grows its limit, and slow destinations share three quarters of the budget); dead answers 503 to its first 5 attempts, then its port is closed (connection refused) until the end. Its events cycle through the retry tiers (circuit open) into the DLQ with destination dead. In \"four 8 s\" four destinations answer 200 after 8 s, each sent the slow rate over 60 customers of its own.");
+        report.Notes.Add("Table size: the same worker settings; the backlog is produced before the worker starts and every event goes to one destination; the 1,000-destination table has 999 more entries (all pointing at the same stub, never routed to). Drain time is from the first delivery to the last.");
         report.Notes.Add("Memory: the process's managed heap (GC.GetTotalMemory) and working set, sampled every 500 ms; they include the embedded broker, the three stubs and the load generator, not the worker alone. Max dead waiting / slow in flight are the worker's own gauges (whatsapp_worker_destination_waiting / _in_flight), sampled likewise.");
     }
 
-    private static async Task<PhaseResult> RunPhaseAsync(bool mixed, TimeSpan window, int healthyRate, int otherRate)
+    private static async Task<PhaseResult> RunPhaseAsync(Mode mode, TimeSpan window, int healthyRate, int otherRate)
     {
+        var mixed = mode != Mode.Alone;
         await using var cluster = await BenchCluster.StartAsync();
         await using var healthy = await BenchStub.StartAsync();
         await using var slow = await BenchStub.StartAsync();
-        slow.AnswerAfter(TimeSpan.FromSeconds(2));
+        slow.AnswerAfter(TimeSpan.FromSeconds(mode == Mode.FourSlow ? 8 : 2));
         var dead = await BenchStub.StartAsync();
         dead.Reply = (_, _) => new StubReply(503);
         var deadDisposed = false;
@@ -87,7 +111,13 @@ public sealed class DestinationIsolationBenchmark : IBenchmark
                     phoneNumberIds: ["5003"]
                     messagesUrl: {dead.LaneUrl(Lane.Messages)}
                     signingSecret: {Secret}
-                """);
+                """ + string.Concat(Enumerable.Range(1, 4).Select(i => $"""
+
+                  - name: slow-{i}
+                    phoneNumberIds: ["600{i}"]
+                    messagesUrl: {slow.LaneUrl(Lane.Messages)}
+                    signingSecret: {Secret}
+                """)));
             await using var worker = await cluster.StartWorkerAsync(Lane.Messages, healthy.LaneUrl(Lane.Messages),
                 ("DESTINATIONS_FILE", file), ("DELIVERY_URL", ""), ("DELIVERY_SIGNING_SECRET", ""));
             var topic = cluster.Topology[Lane.Messages].Main.Name;
@@ -141,11 +171,21 @@ public sealed class DestinationIsolationBenchmark : IBenchmark
                 var id = $"h-{n}";
                 sent[id] = now.UtcTicks;
                 BenchCluster.ProduceWaiting(producer, topic, Record(id, "5001", Key(1, n), now), _ => { });
-                if (mixed && n % Math.Max(1, healthyRate / otherRate) == 0)
+                if (mode == Mode.SlowAndDead && n % Math.Max(1, healthyRate / otherRate) == 0)
                 {
                     BenchCluster.ProduceWaiting(producer, topic, Record($"s-{n}", "5002", Key(2, n), now), _ => { });
                     BenchCluster.ProduceWaiting(producer, topic, Record($"d-{n}", "5003", Key(3, n), now), _ => { });
                     others += 2;
+                }
+                else if (mode == Mode.FourSlow && n % Math.Max(1, healthyRate / otherRate) == 0)
+                {
+                    for (var i = 1; i <= 4; i++)
+                    {
+                        // 60 customers each: a conversation's events wait for each other, as the issue's operators saw.
+                        BenchCluster.ProduceWaiting(producer, topic, Record($"s{i}-{n}", $"600{i}", $"49{3 + i}{n % 60:D5}", now), _ => { });
+                    }
+
+                    others += 4;
                 }
 
                 if (mixed && !deadDisposed && dead.Received >= 5)
@@ -181,7 +221,7 @@ public sealed class DestinationIsolationBenchmark : IBenchmark
                 latency.Add(double.PositiveInfinity);
             }
 
-            return new PhaseResult(mixed ? "healthy + slow + dead" : "healthy alone", sent.Count, delivered, inWindow / window.TotalSeconds, latency, others,
+            return new PhaseResult(mode switch { Mode.Alone => "healthy alone", Mode.SlowAndDead => "healthy + slow + dead", _ => "healthy + four 8 s" }, sent.Count, delivered, inWindow / window.TotalSeconds, latency, others,
                 slow.Succeeded, dead.Received, heapStart, heapMax, Heap(), wsMax, waitingMax, slowInFlightMax);
         }
         finally
@@ -191,6 +231,48 @@ public sealed class DestinationIsolationBenchmark : IBenchmark
                 await dead.DisposeAsync();
             }
 
+            try
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        }
+    }
+
+    private static async Task<(int Delivered, TimeSpan Elapsed)> DrainAsync(int tableSize, int backlog)
+    {
+        await using var cluster = await BenchCluster.StartAsync();
+        await using var stub = await BenchStub.StartAsync();
+        var directory = Path.Combine(Path.GetTempPath(), "bench-table-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(directory);
+        try
+        {
+            var file = Path.Combine(directory, "destinations.yaml");
+            await File.WriteAllTextAsync(file, "destinations:\n" + string.Concat(Enumerable.Range(0, tableSize).Select(i => $"""
+                  - name: d-{i}
+                    phoneNumberIds: ["{7000000 + i}"]
+                    messagesUrl: {stub.LaneUrl(Lane.Messages)}
+                    signingSecret: {Secret}
+                    maxConcurrency: 64
+
+                """)));
+            var topic = cluster.Topology[Lane.Messages].Main.Name;
+            using (var producer = cluster.CreateProducer(lingerMs: 5))
+            {
+                var now = DateTimeOffset.UtcNow;
+                BenchCluster.ProduceAll(producer, Enumerable.Range(0, backlog).Select(n => (topic, Record($"t-{n}", "7000000", Key(1, n), now))));
+            }
+
+            await using var worker = await cluster.StartWorkerAsync(Lane.Messages, stub.LaneUrl(Lane.Messages),
+                ("DESTINATIONS_FILE", file), ("DELIVERY_URL", ""), ("DELIVERY_SIGNING_SECRET", ""));
+            await stub.WaitForAsync(s => s.Succeeded >= backlog, TimeSpan.FromMinutes(2));
+            var arrivals = stub.Hits.Where(h => h.Status == 200).Select(h => h.ArrivedTicks).ToArray();
+            return (arrivals.Length, arrivals.Length < 2 ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(arrivals.Max() - arrivals.Min()));
+        }
+        finally
+        {
             try
             {
                 Directory.Delete(directory, recursive: true);
