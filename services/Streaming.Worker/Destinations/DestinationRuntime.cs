@@ -1,5 +1,4 @@
 using System.Net;
-using System.Threading.RateLimiting;
 using Microsoft.Extensions.Http.Resilience;
 using Polly;
 using Polly.CircuitBreaker;
@@ -33,9 +32,7 @@ internal sealed class DestinationRuntime : IDisposable
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline;
     private readonly AdaptiveLimit _limit;
     private readonly FairAdmission.Tenant _tenant;
-    private readonly object _applyLock = new();
-    private TokenBucketRateLimiter? _rate;
-    private double? _ratePerSecond;
+    private Pacer? _rate;
     private long _openUntilTicks;
     private long _heldUntilTicks;
     private long _lastTraffic = long.MinValue;
@@ -102,15 +99,9 @@ internal sealed class DestinationRuntime : IDisposable
             _limit.SetCeiling(ceiling);
         }
 
-        lock (_applyLock)
+        if (Volatile.Read(ref _rate)?.PerSecond != destination.MaxRatePerSecond)
         {
-            if (_ratePerSecond != destination.MaxRatePerSecond)
-            {
-                var old = _rate;
-                _ratePerSecond = destination.MaxRatePerSecond;
-                _rate = destination.MaxRatePerSecond is { } perSecond ? RateLimiter(perSecond, ceiling + _maxWaiting) : null;
-                old?.Dispose();
-            }
+            Volatile.Write(ref _rate, destination.MaxRatePerSecond is { } perSecond ? new Pacer(perSecond, _time) : null);
         }
     }
 
@@ -140,32 +131,15 @@ internal sealed class DestinationRuntime : IDisposable
     /// </summary>
     public async Task<bool> PaceAsync(CancellationToken ct)
     {
-        var rate = Volatile.Read(ref _rate);
-        if (rate is null)
+        if (Volatile.Read(ref _rate) is not { } rate)
         {
             return true;
         }
 
         Interlocked.Increment(ref _pacing);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        if (!_admission.Alone)
-        {
-            timeout.CancelAfter(TimeSpan.FromMilliseconds(_options.MaxWaitMs));
-        }
-
         try
         {
-            using var lease = await rate.AcquireAsync(1, timeout.Token);
-            return lease.IsAcquired;
-        }
-        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return false;
-        }
-        catch (ObjectDisposedException)
-        {
-            // Replaced by a reload: go ahead, the new limiter paces the next ones.
-            return true;
+            return await rate.WaitAsync(_admission.Alone ? Timeout.InfiniteTimeSpan : TimeSpan.FromMilliseconds(_options.MaxWaitMs), ct);
         }
         finally
         {
@@ -220,15 +194,7 @@ internal sealed class DestinationRuntime : IDisposable
         return (result, duration);
     }
 
-    public void Dispose()
-    {
-        _telemetry.Untrack(Name);
-        lock (_applyLock)
-        {
-            _rate?.Dispose();
-            _rate = null;
-        }
-    }
+    public void Dispose() => _telemetry.Untrack(Name);
 
     private int CeilingOf(Destination destination) => destination.MaxConcurrency ?? _options.MaxInFlight;
 
@@ -289,19 +255,4 @@ internal sealed class DestinationRuntime : IDisposable
         { Outcome: DeliveryOutcome.Retryable, StatusCode: null } => LimitFeedback.Overload,
         _ => LimitFeedback.Neutral,
     };
-
-    private static TokenBucketRateLimiter RateLimiter(double perSecond, int queue)
-    {
-        // A token every 1/rate s, in steps of at most 100 ms: smooth pacing, exact for fractional rates.
-        var tokens = Math.Max(1, (int)Math.Floor(perSecond / 10));
-        return new TokenBucketRateLimiter(new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = tokens,
-            TokensPerPeriod = tokens,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(tokens / perSecond),
-            QueueLimit = Math.Max(1, queue),
-            QueueProcessingOrder = QueueProcessingOrder.OldestFirst,
-            AutoReplenishment = true,
-        });
-    }
 }
