@@ -78,16 +78,17 @@ public sealed class ImplicitAcknowledgementTests(ITestOutputHelper output)
         var tier = lane.RetryTiers[0].Name;
         await using var services = WorkerServices(scenario);
         var router = services.GetRequiredService<FailureRouter>();
-        var failure = new Worker.Delivery.DeliveryResult(Worker.Delivery.DeliveryOutcome.Retryable, 503, "endpoint down");
+        var failure = new Verdict(VerdictKind.Retryable, 503, "endpoint down");
+        var firstTier = new SettleDecision(OutcomeKind.Retried, 1, Tier: 0, Delay: TimeSpan.FromSeconds(1));
         using var counters = new CounterListener((Worker.Telemetry.WorkerTelemetry.Name, "unverified_acks_total"));
 
-        await router.RetryOrExhaustAsync(Record(lane.Main.Name, 0, "implicit.warm-up"), Fresh(lane), "implicit.warm-up", failure, CancellationToken.None);
+        await router.RetryAsync(Record(lane.Main.Name, 0, "implicit.warm-up"), Fresh(lane), "implicit.warm-up", firstTier, failure, null, CancellationToken.None);
         var leader = LeaderOf(scenario.Broker, tier, "implicit.warm-up");
 
         cluster.PushBrokerRequestErrors(leader, KafkaApiKey.Produce, (ErrorCode.RequestTimedOut, HeldReply));
-        var firstMove = router.RetryOrExhaustAsync(Record(lane.Main.Name, 1, "implicit.first"), Fresh(lane), "implicit.first", failure, CancellationToken.None);
+        var firstMove = router.RetryAsync(Record(lane.Main.Name, 1, "implicit.first"), Fresh(lane), "implicit.first", firstTier, failure, null, CancellationToken.None);
         await Poll.UntilAsync(() => cluster.PendingBrokerRequestErrors(leader, KafkaApiKey.Produce) == 0, Deadline, "R1 to reach the broker");
-        await router.RetryOrExhaustAsync(Record(lane.Main.Name, 2, "implicit.second"), Fresh(lane), "implicit.second", failure, CancellationToken.None);
+        await router.RetryAsync(Record(lane.Main.Name, 2, "implicit.second"), Fresh(lane), "implicit.second", firstTier, failure, null, CancellationToken.None);
         await firstMove.WaitAsync(Deadline);
 
         // The move returned, so the worker would now store the source offset: the record must be on the tier.
