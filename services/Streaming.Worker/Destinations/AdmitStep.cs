@@ -27,9 +27,10 @@ internal sealed class AdmitStep(DestinationRuntimes runtimes, DestinationLaneHol
             }
 
             await TakeTurnAsync(runtime, context, next);
-            if (context.Verdict is { Kind: VerdictKind.CircuitOpen } && hold.HeldNow)
+            if (context.Verdict is { Kind: VerdictKind.CircuitOpen } && (runtimes.Admission.Alone || hold.HeldNow))
             {
-                // Another call was probing the half-open circuit of a held lane: wait for its answer.
+                // Another call was probing the half-open circuit of a held lane (or of the lane's one
+                // endpoint): not an attempt, so it costs the event no tier; wait for the probe's answer.
                 context.Verdict = null;
                 await Task.Delay(_probe, time, context.Cancellation);
                 continue;
