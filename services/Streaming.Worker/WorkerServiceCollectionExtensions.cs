@@ -46,6 +46,8 @@ public static class WorkerServiceCollectionExtensions
         services.AddOrdering(configuration);
         services.AddDestinations(configuration);
         services.AddHostedService<LaneConsumer>();
+        services.AddSingleton<BrokerLag>();
+        services.AddHostedService(sp => sp.GetRequiredService<BrokerLag>());
         services.AddSingleton(sp =>
         {
             var lane = sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane];

@@ -98,7 +98,11 @@ public sealed class WorkerTelemetry : IDisposable
 
     public void SetLag(TopicPartition partition, long lag) => _lag[partition] = lag;
 
-    public void ForgetLag(TopicPartition partition) => _lag.TryRemove(partition, out _);
+    /// <summary>
+    /// A partition revoked or lost reads 0 from now on rather than vanishing: its series stays exported for the
+    /// life of the process (PrometheusExport.SeriesLifetime), and its last lag belongs to its new owner.
+    /// </summary>
+    public void ForgetLag(TopicPartition partition) => _lag[partition] = 0;
 
     public void Dispose() => _meter.Dispose();
 
