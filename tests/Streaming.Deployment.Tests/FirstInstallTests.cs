@@ -35,6 +35,18 @@ public sealed class FirstInstallTests
         Assert.All(old, b => Assert.False(b.Node.At("spec.unhealthyPodEvictionPolicy").Exists));
     }
 
+    [Theory]
+    [InlineData("k8s/overlays/dev")]
+    [InlineData("k8s/overlays/production")]
+    public void The_kustomize_budgets_let_a_drain_evict_unready_pods(string overlay)
+    {
+        var result = Kubectl.Kustomize(overlay);
+        Assert.True(result.ExitCode == 0, result.Output);
+        var budgets = Yaml.Objects(result.Stdout).Where(o => o.Kind == "PodDisruptionBudget").ToArray();
+        Assert.Equal(3, budgets.Length);
+        Assert.All(budgets, b => Assert.Equal("AlwaysAllow", b.Node.At("spec.unhealthyPodEvictionPolicy").Str));
+    }
+
     [Fact]
     public void The_public_ingress_lets_bodies_up_to_the_ingress_limit_through_nginx()
     {

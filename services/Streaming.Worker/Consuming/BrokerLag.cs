@@ -92,7 +92,7 @@ public sealed class BrokerLag : BackgroundService
                 try
                 {
                     reader ??= BuildReader();
-                    Measure(reader);
+                    Measure(reader, stoppingToken);
                 }
                 catch (KafkaException e)
                 {
@@ -121,7 +121,7 @@ public sealed class BrokerLag : BackgroundService
         IsolationLevel = IsolationLevel.ReadCommitted,
     }).Build();
 
-    private void Measure(IConsumer<Ignore, Ignore> reader)
+    private void Measure(IConsumer<Ignore, Ignore> reader, CancellationToken stop)
     {
         var snapshot = _positions.ToArray();
         var unknown = snapshot.Where(p => p.Value == Offset.Unset).Select(p => p.Key).ToList();
@@ -130,6 +130,12 @@ public sealed class BrokerLag : BackgroundService
             : reader.Committed(unknown, QueryTimeout).ToDictionary(c => c.TopicPartition, c => c.Offset);
         foreach (var (tp, position) in snapshot)
         {
+            // Each query may wait for an unreachable broker: never hold up a shutdown for all of them.
+            if (stop.IsCancellationRequested)
+            {
+                return;
+            }
+
             var watermarks = reader.QueryWatermarkOffsets(tp, QueryTimeout);
             var from = position != Offset.Unset ? position
                 : committed.TryGetValue(tp, out var c) && c != Offset.Unset ? c
