@@ -73,6 +73,12 @@ public sealed class FirstInstallTests
 
         Assert.Contains("schemaRegistry.basicAuthSecret.usernameKey and passwordKey",
             Fails("-f", Helm.FullValues, "--set", "schemaRegistry.basicAuthSecret.usernameKey="));
+
+        // Credentials set through extraEnv (the way before these keys) are left alone, not set twice.
+        var own = Helm.Render("-f", Helm.FullValues, "--set", "schemaRegistry.basicAuthSecret.usernameKey=",
+            "--set", "kafkaUi.extraEnv[0].name=KAFKA_CLUSTERS_0_SCHEMAREGISTRYAUTH_USERNAME", "--set", "kafkaUi.extraEnv[0].value=me");
+        var ownEnv = Containers(Single(own, "Deployment", $"{Prefix}-kafka-ui")).Single()["env"].Items;
+        Assert.Equal("me", Assert.Single(ownEnv, e => e["name"].Str == "KAFKA_CLUSTERS_0_SCHEMAREGISTRYAUTH_USERNAME")["value"].Str);
     }
 
     [Fact]
