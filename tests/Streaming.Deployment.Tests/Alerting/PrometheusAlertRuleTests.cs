@@ -59,6 +59,22 @@ public sealed class PrometheusAlertRuleTests : IDisposable
         Assert.True(result.ExitCode == 0, result.Output);
     }
 
+    /// <summary>The dashboard's queries parse as PromQL (Grafana's variables replaced by values), as recording rules.</summary>
+    [Fact]
+    public void Promtool_parses_every_dashboard_query()
+    {
+        var queries = MetricReferences.DashboardQueries().Where(q => !q.StartsWith("label_values(", StringComparison.Ordinal)).ToArray();
+        Assert.NotEmpty(queries);
+        var rules = queries.Select((q, i) => (object)new Dictionary<object, object>
+        {
+            ["record"] = $"dashboard_query_{i}",
+            ["expr"] = q.Replace("$__rate_interval", "5m").Replace("$__range", "1h").Replace("$lane", ".*").Replace("$destination", ".*"),
+        }).ToList();
+        var file = AlertRules.Write([new Dictionary<object, object> { ["name"] = "dashboard", ["rules"] = rules }], Path.Combine(_dir, "dashboard.yaml"));
+        var result = Tool.Run(Repo.Promtool, ["check", "rules", file]);
+        Assert.True(result.ExitCode == 0, result.Output);
+    }
+
     /// <summary>Each alert has a test case where it fires and one where it is expected quiet.</summary>
     [Fact]
     public void The_unit_tests_cover_every_alert_both_ways()
