@@ -36,6 +36,14 @@ public static class PrometheusExport
     /// <summary>Idempotent: every service (and every test host in one process) shares the adapter.</summary>
     public static void EnsureStarted() => _ = Adapter.Value;
 
+    /// <summary>
+    /// Lets counter series go that will never count again (bounded label sets are the rule; a label value that
+    /// leaves for good, such as a removed destination, is the exception): the keep-alive stops touching them and
+    /// the adapter drops them after <see cref="SeriesLifetime"/>. Returns how many series were let go.
+    /// </summary>
+    public static int StopKeepingAlive(Func<System.Diagnostics.Metrics.Instrument, IReadOnlyList<KeyValuePair<string, object?>>, bool> match) =>
+        KeepAlive?.Forget(match) ?? 0;
+
     /// <summary>The adapter's settings, publishing into <paramref name="registry"/> (public for the lifetime test).</summary>
     public static MeterAdapterOptions AdapterOptions(CollectorRegistry registry) => new()
     {

@@ -14,10 +14,12 @@ namespace Streaming.Hosting;
 public sealed class SeriesKeepAlive : IDisposable
 {
     private readonly MeterListener _listener = new();
-    private readonly ConcurrentDictionary<SeriesKey, Action> _series = new();
+    private readonly ConcurrentDictionary<SeriesKey, Series> _series = new();
     private readonly Timer _timer;
 
     private readonly record struct SeriesKey(Instrument Instrument, string Tags);
+
+    private sealed record Series(KeyValuePair<string, object?>[] Tags, Action Touch);
 
     /// <param name="interval">How often every remembered counter series is touched; well under the adapter's expiry.</param>
     /// <param name="include">Which instruments to keep (all counters by default).</param>
@@ -36,7 +38,7 @@ public sealed class SeriesKeepAlive : IDisposable
             // The meter is gone (a disposed host): its series can no longer be touched.
             foreach (var key in _series.Keys.Where(k => k.Instrument == instrument))
             {
-                _series.TryRemove(key, out Action? _);
+                _series.TryRemove(key, out Series? _);
             }
         };
         _listener.SetMeasurementEventCallback<int>(Seen);
@@ -49,10 +51,28 @@ public sealed class SeriesKeepAlive : IDisposable
     /// <summary>Adds 0 to every counter series seen so far: every listener, the adapter's included, sees a measurement.</summary>
     public void Touch()
     {
-        foreach (var touch in _series.Values)
+        foreach (var series in _series.Values)
         {
-            touch();
+            series.Touch();
         }
+    }
+
+    /// <summary>
+    /// Stops touching the series that match (e.g. a destination removed from the table), so that the adapter's
+    /// expiry can drop them; returns how many. A later measurement of the same series keeps it again.
+    /// </summary>
+    public int Forget(Func<Instrument, IReadOnlyList<KeyValuePair<string, object?>>, bool> match)
+    {
+        var forgotten = 0;
+        foreach (var (key, series) in _series)
+        {
+            if (match(key.Instrument, series.Tags) && _series.TryRemove(key, out _))
+            {
+                forgotten++;
+            }
+        }
+
+        return forgotten;
     }
 
     public void Dispose()
@@ -75,12 +95,12 @@ public sealed class SeriesKeepAlive : IDisposable
         }
 
         var copy = tags.ToArray();
-        _series.TryAdd(key, instrument switch
+        _series.TryAdd(key, new Series(copy, instrument switch
         {
             Counter<T> counter => () => counter.Add(default, copy),
             UpDownCounter<T> counter => () => counter.Add(default, copy),
             _ => static () => { },
-        });
+        }));
     }
 
     private static string Describe(ReadOnlySpan<KeyValuePair<string, object?>> tags)

@@ -63,6 +63,25 @@ public sealed class MetricLifetimeTests
         Assert.Contains(series + " 1", await ScrapeAsync(registry));
     }
 
+    [Fact]
+    public async Task A_series_the_keep_alive_forgets_expires_while_the_others_stay()
+    {
+        using var meter = new Meter($"lifetime.forget.{Guid.NewGuid():N}");
+        var registry = Metrics.NewCustomRegistry();
+        using var adapter = MeterAdapter.StartListening(Options(registry, meter));
+        using var keepAlive = new SeriesKeepAlive(TimeSpan.FromMilliseconds(200), i => i.Meter == meter);
+        var counter = meter.CreateCounter<long>("destination_delivered_total");
+        counter.Add(0, new KeyValuePair<string, object?>("destination", "acme"));
+        counter.Add(0, new KeyValuePair<string, object?>("destination", "gone"));
+        var acme = Prefix(meter) + "destination_delivered_total{destination=\"acme\"}";
+        var gone = Prefix(meter) + "destination_delivered_total{destination=\"gone\"}";
+
+        Assert.Equal(1, keepAlive.Forget((_, tags) => tags.Any(t => t.Key == "destination" && (string?)t.Value == "gone")));
+        await PollAsync(async () => !(await ScrapeAsync(registry)).Contains(gone, StringComparison.Ordinal), TimeSpan.FromSeconds(15),
+            "the forgotten series to expire");
+        Assert.Contains(acme, await ScrapeAsync(registry));
+    }
+
     private static MeterAdapterOptions Options(CollectorRegistry registry, Meter meter)
     {
         var options = PrometheusExport.AdapterOptions(registry);
