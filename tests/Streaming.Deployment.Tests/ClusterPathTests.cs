@@ -40,7 +40,7 @@ public sealed class ClusterPathTests
         var auth = Single(Full, "TriggerAuthentication", $"{Prefix}-kafka");
         var refs = auth.Node.At("spec.secretTargetRef").Items.ToDictionary(r => r["parameter"].Str!, r => (r["name"].Str, r["key"].Str));
         Assert.Equal(("whatsapp-streaming-kafka-user", "password"), refs["password"]);
-        Assert.Equal(("kafka-cluster-ca-cert", "ca.crt"), refs["ca"]);
+        Assert.Equal(("whatsapp-cluster-ca-cert", "ca.crt"), refs["ca"]);
         var username = Assert.Single(auth.Node.At("spec.env").Items);
         Assert.Equal(("username", "KAFKA_SASL_USERNAME", "worker"), (username["parameter"].Str, username["name"].Str, username["containerName"].Str));
         var worker = Containers(Single(Full, "Deployment", $"{Prefix}-messages-worker")).Single();
@@ -209,13 +209,17 @@ public sealed class ClusterPathTests
 
         var rule = Single(Full, "PrometheusRule", Prefix);
         Assert.Equal("kube-prometheus-stack", rule.Node.At("metadata.labels")["release"].Str);
-        var documented = Yaml.Parse(Repo.Read(MetricReferences.AlertsPath))["groups"].Items.SelectMany(g => g["rules"].Items).ToDictionary(r => r["alert"].Str!);
+        // One alert name may have one rule per lane (WhatsAppWorkerLaneDown).
+        static string Key(Node r) => $"{r["alert"].Str}/{r.At("labels.lane").Str}";
+        var documented = Yaml.Parse(Repo.Read(MetricReferences.AlertsPath))["groups"].Items.SelectMany(g => g["rules"].Items).ToDictionary(Key);
         var shipped = rule.Node.At("spec.groups").Items.SelectMany(g => g["rules"].Items).ToArray();
-        Assert.Equal(documented.Keys.Order(), shipped.Select(r => r["alert"].Str!).Order());
+        Assert.Equal(documented.Keys.Order(), shipped.Select(Key).Order());
+        // The absence rules' catch-all namespace matcher becomes the release's namespace and jobs.
+        const string Scope = $"namespace=\"{Helm.Namespace}\", job=~\"{Prefix}-(ingress|messages-worker|statuses-worker)\"";
         foreach (var r in shipped)
         {
-            var doc = documented[r["alert"].Str!];
-            Assert.Equal(doc["expr"].Str, r["expr"].Str);
+            var doc = documented[Key(r)];
+            Assert.Equal(doc["expr"].Str!.Replace("namespace=~\".*\"", Scope, StringComparison.Ordinal), r["expr"].Str);
             Assert.Equal(doc["for"].Str, r["for"].Str);
             Assert.Equal(doc.At("labels.severity").Str, r.At("labels.severity").Str);
             Assert.Equal("https://git.example.com/acme/whatsapp-streaming/blob/main/docs/operations.md#" + doc.At("annotations.runbook").Str!.Split('#')[1], r.At("annotations.runbook_url").Str);
@@ -229,10 +233,10 @@ public sealed class ClusterPathTests
         var rules = Yaml.Parse(Repo.Read(MetricReferences.AlertsPath))["groups"].Items.SelectMany(g => g["rules"].Items).ToArray();
         foreach (var lane in Contract.Lanes)
         {
-            Assert.Contains(rules, r => r["expr"].Str!.Contains($"absent(whatsapp_worker_circuit_state{{lane=\"{lane}\"}})", StringComparison.Ordinal) && r.At("labels.severity").Str == "critical");
+            Assert.Contains(rules, r => r["expr"].Str!.Contains($"absent(whatsapp_worker_circuit_state{{lane=\"{lane}\", namespace=~\".*\"}})", StringComparison.Ordinal) && r.At("labels.severity").Str == "critical");
         }
 
-        Assert.Contains(rules, r => r["expr"].Str!.Contains("absent(whatsapp_ingress_producer_inflight_bytes)", StringComparison.Ordinal));
+        Assert.Contains(rules, r => r["expr"].Str!.Contains("absent(whatsapp_ingress_producer_inflight_bytes{namespace=~\".*\"})", StringComparison.Ordinal));
         // The absent() series are observable gauges: exported from start-up, before any event, so an idle lane is not "down".
         var telemetry = Repo.Read("services/Streaming.Worker/Telemetry/WorkerTelemetry.cs");
         Assert.Contains("CreateObservableGauge(\"circuit_state\"", telemetry);
@@ -260,7 +264,7 @@ public sealed class ClusterPathTests
     }
 
     /// <summary>helm template leaves NOTES.txt out: render it from a copy of the chart where it is an ordinary template.</summary>
-    private static string RenderNotes(params string[] args)
+    internal static string RenderNotes(params string[] args)
     {
         var copy = Path.Combine(Path.GetTempPath(), $"chart-notes-{Guid.NewGuid():N}", "whatsapp-streaming");
         foreach (var file in Directory.EnumerateFiles(Repo.PathOf(Helm.Chart), "*", SearchOption.AllDirectories))

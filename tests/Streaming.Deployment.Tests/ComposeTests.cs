@@ -109,7 +109,8 @@ public sealed class ComposeTests
             "inter.broker.listener.name", "controller.quorum.voters", "offsets.topic.replication.factor", "transaction.state.log.replication.factor",
             "transaction.state.log.min.isr", "group.initial.rebalance.delay.ms", "auto.create.topics.enable", "log.dirs", "num.partitions",
         ];
-        foreach (var name in Services["kafka"]["environment"].Keys)
+        // CLUSTER_ID is the image's own (the id it formats the storage with), not a broker property.
+        foreach (var name in Services["kafka"]["environment"].Keys.Where(n => n != "CLUSTER_ID"))
         {
             Assert.Contains(name["KAFKA_".Length..].ToLowerInvariant().Replace('_', '.'), kafkaProperties);
         }
@@ -181,5 +182,20 @@ public sealed class ComposeTests
         }
 
         Assert.Equal(4, OurServices.Count());
+    }
+
+    [Fact]
+    public void The_first_compose_up_is_reproducible_and_ordered()
+    {
+        // A pinned cluster id: the image otherwise falls back to its own default or a random one per format.
+        Assert.Matches("^[A-Za-z0-9_-]{22}$", Services["kafka"].At("environment.CLUSTER_ID").Str);
+        // Workers deliver from their first second: the sink must answer, not merely have started.
+        Assert.Equal("service_healthy", DependsOn("messages-worker", "delivery-sink"));
+        Assert.Equal("service_healthy", DependsOn("statuses-worker", "delivery-sink"));
+        Assert.True(Services["delivery-sink"]["healthcheck"].Exists);
+        // The host streamctl example reads framed records too: it needs the registry the ingress writes with.
+        var registryOnHost = $"http://localhost:{Services["schema-registry"]["ports"][0].Str!.Split(':')[0]}";
+        Assert.Contains($"SCHEMA_REGISTRY_URL={registryOnHost} KAFKA_BOOTSTRAP_SERVERS=localhost:29092 make ctl", Repo.Read("docker-compose.kafka.yml"));
+        Assert.Contains($"SCHEMA_REGISTRY_URL={registryOnHost} KAFKA_BOOTSTRAP_SERVERS=localhost:29092 make ctl", Repo.Read("docs/deployment.md"));
     }
 }

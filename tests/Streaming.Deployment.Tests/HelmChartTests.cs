@@ -214,7 +214,7 @@ public sealed class HelmChartTests
 
         var ui = Single(Full, "Deployment", $"{Prefix}-kafka-ui");
         var uiEnv = Env(Containers(ui).Single());
-        Assert.StartsWith("whatsapp-kafka-0.whatsapp-kafka-brokers.kafka.svc:9093,", uiEnv["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"]["value"].Str);
+        Assert.Equal("whatsapp-kafka-bootstrap.kafka.svc:9093", uiEnv["KAFKA_CLUSTERS_0_BOOTSTRAPSERVERS"]["value"].Str);
         Assert.Equal("true", uiEnv["KAFKA_CLUSTERS_0_READONLY"]["value"].Str);
         Assert.Equal("8088", Single(Full, "Service", $"{Prefix}-kafka-ui").Node.At("spec.ports")[0]["port"].Str);
 

@@ -13,7 +13,7 @@ public sealed partial class ManifestReferencesTests
     /// <summary>Secrets the operator creates before installing (docs/deployment.md), by the CI values' names.</summary>
     private static readonly HashSet<string> ExternalSecrets =
     [
-        "whatsapp-streaming-credentials", "whatsapp-streaming-kafka-user", "kafka-cluster-ca-cert", "whatsapp-streaming-schema-registry",
+        "whatsapp-streaming-credentials", "whatsapp-streaming-kafka-user", "whatsapp-cluster-ca-cert", "whatsapp-streaming-schema-registry",
         "whatsapp-streaming-secrets", "whatsapp-streaming-destination-secrets",
     ];
 

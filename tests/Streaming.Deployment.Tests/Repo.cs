@@ -17,6 +17,11 @@ public static class Repo
     /// <summary>kubectl installed by scripts/install-tools.sh into .tools/bin (when PATH has none new enough), else from PATH.</summary>
     public static string Kubectl => FindTool("kubectl", Path.Combine(Root, ".tools", "bin", "kubectl"));
 
+    /// <summary>promtool and prometheus from Debian's prometheus package (scripts/install-tools.sh). Missing is a failure, not a skip.</summary>
+    public static string Promtool => FindTool("promtool", hint: "run scripts/install-tools.sh (it installs Debian's prometheus package)");
+
+    public static string Prometheus => FindTool("prometheus", hint: "run scripts/install-tools.sh (it installs Debian's prometheus package)");
+
     private static string FindRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
@@ -30,7 +35,7 @@ public static class Repo
         throw new InvalidOperationException($"no Streaming.sln above {AppContext.BaseDirectory}");
     }
 
-    private static string FindTool(string name, string? preferred = null)
+    private static string FindTool(string name, string? preferred = null, string? hint = null)
     {
         if (preferred is not null && File.Exists(preferred))
         {
@@ -42,6 +47,6 @@ public static class Repo
             .Select(dir => Path.Combine(dir, name))
             .FirstOrDefault(File.Exists);
         return onPath ?? throw new InvalidOperationException(
-            $"{name} is not installed: run scripts/install-tools.sh (it installs helm, and kubectl when missing, into .tools/bin)");
+            $"{name} is not installed: {hint ?? "run scripts/install-tools.sh (it installs helm, and kubectl when missing, into .tools/bin)"}");
     }
 }

@@ -61,6 +61,9 @@ app.kubernetes.io/component: {{ .component }}
 
 {{/* Kafka connection and topology: the environment every container of the pipeline shares. */}}
 {{- define "whatsapp-streaming.commonEnv" -}}
+{{- if and (hasPrefix "SASL_" .Values.kafka.securityProtocol) (not .Values.kafka.sasl.mechanism) }}
+{{- fail (printf "kafka.securityProtocol %s needs kafka.sasl.mechanism (PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512): without one librdkafka falls back to GSSAPI (Kerberos), which nothing here configures" .Values.kafka.securityProtocol) }}
+{{- end }}
 - name: KAFKA_BOOTSTRAP_SERVERS
   value: {{ required "kafka.bootstrapServers is required (host:port[,host:port...])" .Values.kafka.bootstrapServers | quote }}
 {{- with .Values.kafka.securityProtocol }}
@@ -249,11 +252,12 @@ tolerations:
 {{- end }}
 {{- end }}
 
-{{/* Pod annotations: Prometheus scrape hints, the Secret's checksum (rolls pods when a chart-managed
-     Secret changes) and the component's own; call with (dict "root" $ "port" 8080 "extra" .podAnnotations). */}}
+{{/* Pod annotations: Prometheus scrape hints (not with the ServiceMonitor, which scrapes the same pods: every
+     series would be counted twice), the Secret's checksum (rolls pods when a chart-managed Secret changes) and
+     the component's own; call with (dict "root" $ "port" 8080 "extra" .podAnnotations). */}}
 {{- define "whatsapp-streaming.podAnnotations" -}}
 {{- $a := dict }}
-{{- if .root.Values.metrics.podAnnotations }}
+{{- if and .root.Values.metrics.podAnnotations (not .root.Values.metrics.serviceMonitor.enabled) }}
 {{- $_ := set $a "prometheus.io/scrape" "true" }}
 {{- $_ := set $a "prometheus.io/port" (toString .port) }}
 {{- $_ := set $a "prometheus.io/path" "/metrics" }}
@@ -262,6 +266,14 @@ tolerations:
 {{- $_ := set $a "checksum/secrets" (include (print .root.Template.BasePath "/secret.yaml") .root | sha256sum) }}
 {{- end }}
 {{- toYaml (merge $a (default dict .extra)) }}
+{{- end }}
+
+{{/* A PodDisruptionBudget's eviction policy for unready pods: while Kafka is down every pod is unready, and the
+     default policy would then block every node drain. The field is on by default from Kubernetes 1.27. */}}
+{{- define "whatsapp-streaming.unhealthyPodEvictionPolicy" -}}
+{{- if semverCompare ">=1.27-0" .Capabilities.KubeVersion.Version }}
+unhealthyPodEvictionPolicy: AlwaysAllow
+{{- end }}
 {{- end }}
 
 {{/* Liveness never calls Kafka (/healthz); readiness does (/readyz). */}}

@@ -24,6 +24,7 @@ public sealed class LaneConsumer(
     KafkaClientFactory clients,
     ILaneHold hold,
     WorkerTelemetry telemetry,
+    BrokerLag lag,
     TimeProvider time,
     ILogger<LaneConsumer> logger) : BackgroundService
 {
@@ -171,25 +172,14 @@ public sealed class LaneConsumer(
         }
 
         _lagUpdatedAt = time.GetTimestamp();
-        foreach (var tp in _flow.Partitions)
-        {
-            var high = consumer.GetWatermarkOffsets(tp).High;
-            var position = consumer.Position(tp);
-            if (high != Offset.Unset && position != Offset.Unset)
-            {
-                telemetry.SetLag(tp, Math.Max(0, high.Value - position.Value));
-            }
-        }
+        lag.Track(_flow.Partitions, consumer.Position);
     }
 
     /// <summary>Revoked (commit what is settled) or lost (commit nothing): let go of partitions.</summary>
     private void Release(IConsumer<string?, byte[]> consumer, IReadOnlyCollection<TopicPartition> partitions, bool commit)
     {
         var offsets = _flow.Release(new ConsumerPartitionClient(consumer), partitions, commit);
-        foreach (var tp in partitions)
-        {
-            telemetry.ForgetLag(tp);
-        }
+        lag.Forget(partitions);
 
         if (commit)
         {

@@ -108,7 +108,12 @@ public sealed class WorkerTelemetry : IDisposable
 
     public void SetLag(TopicPartition partition, long lag) => _lag[partition] = lag;
 
-    public void ForgetLag(TopicPartition partition) => _lag.TryRemove(partition, out _);
+    /// <summary>
+    /// A partition revoked or lost reads 0 from now on rather than dropping out of the observation: prometheus-net
+    /// keeps exporting a series it no longer sees at its last value (PrometheusExport.SeriesLifetime), and that lag
+    /// belongs to the partition's new owner now.
+    /// </summary>
+    public void ForgetLag(TopicPartition partition) => _lag[partition] = 0;
 
     public void Dispose() => _meter.Dispose();
 
