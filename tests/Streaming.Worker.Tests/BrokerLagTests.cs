@@ -85,7 +85,7 @@ public sealed class BrokerLagTests(ITestOutputHelper output)
 
         await using var services = new ServiceCollection().AddMetrics().BuildServiceProvider();
         var meters = services.GetRequiredService<IMeterFactory>();
-        using var telemetry = new WorkerTelemetry(meters, Options.Create(new WorkerOptions { LaneName = "messages" }), new CircuitBreakerStateProvider(), scenario.Topology);
+        using var telemetry = new WorkerTelemetry(meters, Options.Create(new WorkerOptions { LaneName = "messages" }), scenario.Topology);
         var lag = new ConcurrentDictionary<int, long>();
         using var listener = new MeterListener();
         listener.InstrumentPublished = (instrument, l) =>
