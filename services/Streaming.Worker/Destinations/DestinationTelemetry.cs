@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Options;
 using Streaming.Destinations;
+using Streaming.Hosting;
 using Streaming.Worker.Delivery;
 using Streaming.Worker.Telemetry;
 
@@ -20,6 +21,7 @@ public sealed class DestinationTelemetry
     public static readonly IReadOnlyList<string> FailureClasses =
         [Classes.Rejected, Classes.Throttled, Classes.ServerError, Classes.Timeout, Classes.Connection, Classes.CircuitOpen, Classes.Saturated, Classes.RetryAfter];
 
+    private readonly Meter _meter;
     private readonly KeyValuePair<string, object?> _lane;
     private readonly Counter<long> _delivered;
     private readonly Counter<long> _failed;
@@ -32,7 +34,7 @@ public sealed class DestinationTelemetry
 
     public DestinationTelemetry(IMeterFactory meters, IOptions<WorkerOptions> options)
     {
-        var meter = meters.Create(WorkerTelemetry.Name);
+        var meter = _meter = meters.Create(WorkerTelemetry.Name);
         _lane = new("lane", options.Value.LaneName);
         _delivered = meter.CreateCounter<long>("destination_delivered_total", description: "Events a destination answered 2xx");
         _failed = meter.CreateCounter<long>("destination_failed_total", description: "Deliveries to a destination that did not succeed, by class");
@@ -83,8 +85,18 @@ public sealed class DestinationTelemetry
         }
     }
 
-    /// <summary>A destination left the table: its gauges are no longer reported.</summary>
-    internal void Untrack(string destination) => _states.TryRemove(destination, out _);
+    /// <summary>
+    /// A destination left the table: its gauges are no longer reported, and its counter series are no longer
+    /// kept alive, so the exporter drops them (after <see cref="PrometheusExport.SeriesLifetime"/>).
+    /// </summary>
+    internal void Untrack(string destination)
+    {
+        _states.TryRemove(destination, out _);
+        _initialized.TryRemove(destination, out _);
+        PrometheusExport.StopKeepingAlive((instrument, tags) => instrument.Meter == _meter
+            && tags.Any(t => t.Key == "destination" && destination.Equals(t.Value as string, StringComparison.Ordinal))
+            && tags.Any(t => t.Key == _lane.Key && Equals(t.Value, _lane.Value)));
+    }
 
     /// <summary>One outcome: a 2xx with its duration, or a failure of a class (duration when attempted).</summary>
     public void Observed(string destination, DeliveryResult result, TimeSpan? duration)
