@@ -45,7 +45,7 @@ public static class WorkerServiceCollectionExtensions
         services.AddSingleton<EventProcessor>();
         services.AddOrdering(configuration);
         services.AddDestinations(configuration);
-        services.AddHostedService<LaneConsumer>();
+        services.AddLaneConsumers();
         services.AddSingleton(sp =>
         {
             var lane = sp.GetRequiredService<Topology>()[sp.GetRequiredService<IOptions<WorkerOptions>>().Value.Lane];

@@ -19,6 +19,9 @@ public sealed class WorkerHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
+    /// <summary>The worker's services, for a test that looks at its state (e.g. which partitions it holds).</summary>
+    public IServiceProvider Services => _app.Services;
+
     /// <summary>Test defaults: short tiers, no jitter, a quick session timeout.</summary>
     public static Dictionary<string, string?> Settings(KafkaBroker broker, Lane lane, Uri deliveryUrl, params (string Key, string? Value)[] settings)
     {
