@@ -7,7 +7,8 @@ public static class ConsumingServiceCollectionExtensions
     {
         services.AddSingleton<AssignedPartitions>();
         services.AddSingleton<IPartitionListener>(sp => sp.GetRequiredService<AssignedPartitions>());
-        services.AddHostedService<LaneConsumer>();
+        services.AddSingleton<LaneSlots>();
+        services.AddHostedService<LaneConsumers>();
         return services;
     }
 }
