@@ -150,7 +150,8 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
     {
         stub.Reset();
         var topic = cluster.Topology[LaneUnderTest].Main.Name;
-        var events = (int)(3 * ReplicaCeiling * options.Seconds(25, 10).TotalSeconds);
+        // Long enough that two replicas are still busy well after a rebalance (seconds on the embedded broker).
+        var events = (int)(3 * ReplicaCeiling * options.Seconds(30, 20).TotalSeconds);
         using (var producer = cluster.CreateProducer())
         {
             var now = DateTimeOffset.UtcNow;
@@ -167,7 +168,7 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
         var ready = clock.Elapsed.TotalMilliseconds;
         double? first = null, share = null, partitions = null;
         var history = new Queue<(double At, long Mine, long All)>();
-        while (clock.Elapsed < options.Seconds(60, 25) && stub.Succeeded < events)
+        while (clock.Elapsed < options.Seconds(60, 40) && stub.Succeeded < events)
         {
             var mine = await DeliveredAsync(joiner);
             var all = stub.Succeeded;
