@@ -41,11 +41,17 @@ internal sealed class LaneConsumer(
     private readonly ProcessingAttempts _attempts = new(ProcessingAttempts.Default, ProcessingAttempts.DefaultBackoff, time, logger);
     private long _lagUpdatedAt;
 
-    /// <summary>The poll loop, on the caller's (dedicated) thread, until <paramref name="stop"/>.</summary>
+    private IConsumer<string?, byte[]>? _consumer;
+    private IReadOnlyList<TopicPartitionOffset> _committed = [];
+
+    /// <summary>
+    /// The poll loop, on the caller's (dedicated) thread, until <paramref name="stop"/>; then drains and commits
+    /// what is settled, but stays in the group until <see cref="Close"/>.
+    /// </summary>
     public void Run(CancellationToken stop)
     {
         var group = topology.ConsumerGroup(_lane.Lane);
-        var consumer = Build(group);
+        var consumer = _consumer = Build(group);
         var client = new ConsumerPartitionClient(consumer);
         consumer.Subscribe(topic);
         logger.Started(_lane.Lane.ToName(), topic, group);
@@ -97,7 +103,7 @@ internal sealed class LaneConsumer(
         }
         finally
         {
-            Shutdown(consumer, client);
+            _committed = _flow.Shutdown(client);
         }
     }
 
@@ -201,9 +207,13 @@ internal sealed class LaneConsumer(
         }
     }
 
-    private void Shutdown(IConsumer<string?, byte[]> consumer, IPartitionClient client)
+    /// <summary>Leaves the group, after <see cref="Run"/> has returned.</summary>
+    public void Close()
     {
-        var offsets = _flow.Shutdown(client);
+        if (_consumer is not { } consumer)
+        {
+            return;
+        }
 
         // Close() can hang in some rebalance paths: bound it, the group's session timeout covers the rest.
         var close = Task.Run(consumer.Close);
@@ -212,6 +222,6 @@ internal sealed class LaneConsumer(
             consumer.Dispose();
         }
 
-        logger.Stopped(string.Join(",", offsets.Select(o => o.ToString())));
+        logger.Stopped(string.Join(",", _committed.Select(o => o.ToString())));
     }
 }

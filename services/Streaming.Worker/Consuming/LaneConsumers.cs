@@ -17,7 +17,11 @@ namespace Streaming.Worker.Consuming;
 /// only the partitions that change owner) and KEDA's lag on the main topic is unchanged.
 /// </para>
 /// They share the process's <see cref="LaneSlots"/>, lane hold and listeners. One failing stops the others:
-/// the process ends and is restarted whole rather than serving part of the lane.
+/// the process ends and is restarted whole rather than serving part of the lane. On the way out every one
+/// drains and commits before any leaves the group: a member leaving starts a rebalance, during which a
+/// commit can be refused (REBALANCE_IN_PROGRESS; the embedded broker does), and the main topic's consumer,
+/// the slowest to drain, would lose its last commit to its tier siblings' leaving: its next owner would
+/// deliver those events again.
 /// </summary>
 public sealed class LaneConsumers(
     IServiceProvider services, Topology topology, IOptions<WorkerOptions> options, IEnumerable<IPartitionListener> listeners) : BackgroundService
@@ -28,13 +32,22 @@ public sealed class LaneConsumers(
         var shared = new SerializedListeners(listeners);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         // Started together, so that a new replica's members join the group in one rebalance.
-        var runs = new[] { lane.Main.Name }.Concat(lane.RetryTiers.Select(t => t.Name))
+        var consumers = new[] { lane.Main.Name }.Concat(lane.RetryTiers.Select(t => t.Name))
             .Select(topic => ActivatorUtilities.CreateInstance<LaneConsumer>(services, topic, shared))
+            .ToArray();
+        var runs = consumers
             .Select(consumer => Task.Factory.StartNew(() => consumer.Run(stop.Token), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default))
             .ToArray();
 
         await Task.WhenAny(runs);
         await stop.CancelAsync();
-        await Task.WhenAll(runs);
+        try
+        {
+            await Task.WhenAll(runs);
+        }
+        finally
+        {
+            await Task.WhenAll(consumers.Select(c => Task.Run(c.Close, CancellationToken.None)));
+        }
     }
 }
