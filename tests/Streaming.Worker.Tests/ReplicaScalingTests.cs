@@ -34,7 +34,8 @@ public sealed class ReplicaScalingTests(ITestOutputHelper output)
         foreach (var name in new[] { "a", "b", "c" })
         {
             var url = new Uri(scenario.Stub.LaneUrl(Lane.Messages) + "?replica=" + name);
-            replicas.Add((name, await scenario.StartWorkerAsync(Lane.Messages, ("DELIVERY_URL", url.ToString()))));
+            // A generous delivery timeout: "once" must not depend on a loaded machine answering in 2 s.
+            replicas.Add((name, await scenario.StartWorkerAsync(Lane.Messages, ("DELIVERY_URL", url.ToString()), ("DELIVERY_TIMEOUT_MS", "15000"))));
             await AssertEvenShareAsync(lane, replicas, $"{replicas.Count} replica(s) after {name} joined");
             await AssertBacklogDeliveredOnceInKeyOrderAsync(scenario, replicas, $"join-{name}");
         }
