@@ -25,6 +25,8 @@ if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
   [ -f "$env_file" ] || fail "no broker: start \`make run\` (or \`make dev-broker\` and set KAFKA_BOOTSTRAP_SERVERS from its first line), or set KAFKA_BOOTSTRAP_SERVERS"
   KAFKA_BOOTSTRAP_SERVERS=$(sed -n 's/^KAFKA_BOOTSTRAP_SERVERS=//p' "$env_file")
   [ -n "$KAFKA_BOOTSTRAP_SERVERS" ] || fail "$env_file names no KAFKA_BOOTSTRAP_SERVERS"
+  # As make run's workers on its embedded broker (see scripts/run.sh): short rebalances there.
+  export WORKER_SESSION_TIMEOUT_MS=${WORKER_SESSION_TIMEOUT_MS:-6000}
 fi
 export KAFKA_BOOTSTRAP_SERVERS
 
