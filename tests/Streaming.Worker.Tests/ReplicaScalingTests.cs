@@ -26,8 +26,9 @@ public sealed class ReplicaScalingTests(ITestOutputHelper output)
     public async Task Replicas_joining_one_after_another_and_one_leaving_each_own_an_even_share_of_the_main_topic_and_every_tier()
     {
         await using var scenario = await PipelineScenario.StartAsync(lanePartitions: LanePartitions, retryPartitions: RetryPartitions);
-        // A little latency, so that a replica holding no main partition would show in the deliveries too.
-        scenario.Stub.Reply = (_, _) => new StubReply(200, TimeSpan.FromMilliseconds(2));
+        // A little latency; every 40th event fails its first attempt, so its key's events go through a retry
+        // tier, whose partition another replica may hold: per-key order must hold across replicas too.
+        scenario.Stub.Reply = (r, attempt) => FailsOnce(r.EventId) && attempt == 1 ? new StubReply(503) : new StubReply(200, TimeSpan.FromMilliseconds(2));
         var lane = scenario.Topology[Lane.Messages];
         var replicas = new List<(string Name, WorkerHost Host)>();
 
@@ -45,6 +46,8 @@ public sealed class ReplicaScalingTests(ITestOutputHelper output)
         await AssertEvenShareAsync(lane, replicas, "2 replicas after a left");
         await AssertBacklogDeliveredOnceInKeyOrderAsync(scenario, replicas, "leave-a");
     }
+
+    private static bool FailsOnce(string eventId) => int.Parse(eventId[^5..], System.Globalization.CultureInfo.InvariantCulture) % 40 == 7;
 
     /// <summary>Until each topic's partitions are all held, each by one replica, and every replica holds ⌊n/r⌋ or ⌈n/r⌉.</summary>
     private async Task AssertEvenShareAsync(LaneTopics lane, IReadOnlyList<(string Name, WorkerHost Host)> replicas, string step)
@@ -71,7 +74,10 @@ public sealed class ReplicaScalingTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>A backlog over many keys: every event delivered exactly once, each key's events in order, each replica its part.</summary>
+    /// <summary>
+    /// A backlog over many keys, some of it through a retry tier: every event delivered exactly once, each key's
+    /// events in order, each replica its part.
+    /// </summary>
     private async Task AssertBacklogDeliveredOnceInKeyOrderAsync(PipelineScenario scenario, IReadOnlyList<(string Name, WorkerHost Host)> replicas, string run)
     {
         var events = Enumerable.Range(0, Keys * EventsPerKey).Select(i => ($"wamid.{run}-{i:D5}", $"4917{i % Keys:D6}")).ToArray();
@@ -81,6 +87,7 @@ public sealed class ReplicaScalingTests(ITestOutputHelper output)
         var ids = events.Select(e => e.Item1).ToHashSet();
         var receipts = scenario.Stub.Receipts.Where(r => ids.Contains(r.EventId) && r.Answered is >= 200 and < 300).ToArray();
         Assert.Equal(events.Length, receipts.Length); // once each: no duplicates
+        Assert.All(events.Where(e => FailsOnce(e.Item1)), e => Assert.Equal(2, scenario.Stub.Attempts(e.Item1))); // through a tier
         foreach (var key in events.GroupBy(e => e.Item2))
         {
             // The stub records arrivals in order; a key's next event is sent only once the previous one is answered.
