@@ -4,14 +4,15 @@ CONFIG ?= Release
 DOTNET ?= dotnet
 BIN = bin/$(CONFIG)/net10.0
 
-.PHONY: help build test soak run dev-broker ctl bench tools clean
+.PHONY: help build test soak run dev-broker worker ctl bench tools clean
 
 help:
 	@echo "make run          the whole pipeline on the embedded Kafka (or KAFKA_BOOTSTRAP_SERVERS)"
 	@echo "make test         every test (what .ci/run calls)"
 	@echo "make dev-broker   the embedded Kafka alone; first stdout line is KAFKA_BOOTSTRAP_SERVERS=..."
+	@echo "make worker LANE=messages|statuses   one more worker replica of a lane against the running broker"
 	@echo "make ctl ARGS=..  streamctl: topics, lag, dlq list/show/replay"
-	@echo "make bench        the benchmarks (prints a table, never fails on a number)"
+	@echo "make bench [NAME ...]  the benchmarks, all or those named (prints a table, never fails on a number)"
 	@echo "make soak         every fault scenario SOAK_RUNS times (20) + FUZZ_REQUESTS fuzzed webhooks (10000); not in make test"
 
 build:
@@ -33,8 +34,20 @@ dev-broker:
 ctl:
 	@CONFIG=$(CONFIG) scripts/ctl.sh $(ARGS)
 
+# One more replica of a lane's worker against KAFKA_BOOTSTRAP_SERVERS or a running `make run`'s broker.
+worker:
+	@CONFIG=$(CONFIG) LANE=$(LANE) scripts/worker.sh
+
+# `make bench replica-scaling ordering`: the words after bench are benchmark names, not make targets.
+ifeq (bench,$(firstword $(MAKECMDGOALS)))
+BENCH_NAMES := $(wordlist 2,$(words $(MAKECMDGOALS)),$(MAKECMDGOALS))
+ifneq ($(BENCH_NAMES),)
+$(eval $(BENCH_NAMES):;@:)
+endif
+endif
+
 bench:
-	@scripts/bench.sh
+	@scripts/bench.sh $(BENCH_NAMES) $(ARGS)
 
 # Not part of `make test`: SOAK_RUNS (20), FUZZ_REQUESTS (10000), SOAK_MAX_MINUTES (240), SOAK_BLOCK (5).
 soak:

@@ -126,6 +126,9 @@ if [ -z "${KAFKA_BOOTSTRAP_SERVERS:-}" ]; then
   done
   [[ "$line" == KAFKA_BOOTSTRAP_SERVERS=* ]] || report_failure 0 "printed no address within ${RUN_READY_SECONDS}s"
   export "${line?}"
+  # The embedded broker holds each rebalance open for the group's session timeout minus 1 s, and a replica
+  # joining takes two (cooperative): 6 s (what the tests use) gets a `make worker` its share in ~10 s, not ~28 s.
+  export WORKER_SESSION_TIMEOUT_MS=${WORKER_SESSION_TIMEOUT_MS:-6000}
   # `make ctl` in another terminal picks the embedded broker's address up from here.
   printf '%s\nWORKER_METRICS_URLS=http://127.0.0.1:%s/metrics,http://127.0.0.1:%s/metrics\n' \
     "$line" "$MESSAGES_WORKER_PORT" "$STATUSES_WORKER_PORT" > "$RUN/kafka.env"

@@ -50,7 +50,7 @@ public static class WorkerServiceCollectionExtensions
             .Use<RouteStep>()
             .Use<AdmitStep>()
             .Use<DeliverStep>());
-        services.AddHostedService<LaneConsumer>();
+        services.AddLaneConsumers();
         services.AddSingleton<BrokerLag>();
         services.AddHostedService(sp => sp.GetRequiredService<BrokerLag>());
         services.AddSingleton(sp =>

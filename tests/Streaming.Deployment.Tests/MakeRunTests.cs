@@ -67,7 +67,7 @@ public sealed class MakeRunTests
         return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 
-    private static ToolResult Make(IReadOnlyDictionary<string, string> environment, params string[] args)
+    internal static ToolResult Make(IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var start = new ProcessStartInfo("make")
         {

@@ -30,6 +30,7 @@ public static partial class MetricReferences
         "whatsapp_worker_dead_lettered_total",
         "whatsapp_worker_in_flight",
         "whatsapp_worker_consumer_lag",
+        "whatsapp_worker_assigned_partitions",
         "whatsapp_worker_circuit_state",
         "whatsapp_worker_unverified_acks_total",
         "whatsapp_worker_statuses_superseded_total",

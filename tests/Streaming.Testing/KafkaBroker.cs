@@ -92,13 +92,14 @@ public sealed class KafkaBroker : IAsyncDisposable
         return settings;
     }
 
-    public Topology Topology(string retryDelays = "5s,30s,5m,30m") => new TopologyOptions
+    /// <summary>The test topology; a lane's main topics get <paramref name="lanePartitions"/>, each tier <paramref name="retryPartitions"/>.</summary>
+    public Topology Topology(string retryDelays = "5s,30s,5m,30m", int lanePartitions = 4, int retryPartitions = 2) => new TopologyOptions
     {
         TopicPrefix = TopicPrefix,
         RetryDelays = retryDelays,
-        MessagesPartitions = 4,
-        StatusesPartitions = 4,
-        RetryPartitions = 2,
+        MessagesPartitions = lanePartitions,
+        StatusesPartitions = lanePartitions,
+        RetryPartitions = retryPartitions,
         DlqPartitions = 1,
     }.Build();
 

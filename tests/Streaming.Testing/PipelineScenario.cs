@@ -14,9 +14,11 @@ public sealed class PipelineScenario : IAsyncDisposable
 {
     private readonly List<WorkerHost> _workers = [];
     private readonly IProducer<string?, byte[]> _producer;
+    private readonly (string, string?)[] _partitionSettings;
 
-    private PipelineScenario(KafkaBroker broker, Topology topology, DownstreamStub stub, string retryDelays)
+    private PipelineScenario(KafkaBroker broker, Topology topology, DownstreamStub stub, string retryDelays, (string, string?)[] partitionSettings)
     {
+        _partitionSettings = partitionSettings;
         Broker = broker;
         Topology = topology;
         Stub = stub;
@@ -36,23 +38,30 @@ public sealed class PipelineScenario : IAsyncDisposable
 
     public string RetryDelays { get; }
 
-    public static async Task<PipelineScenario> StartAsync(string retryDelays = "1s,2s")
+    /// <summary>
+    /// A fresh pipeline. Partition counts default to the broker's small test ones; a test of how replicas share
+    /// a lane asks for more (its workers are told the same counts).
+    /// </summary>
+    public static async Task<PipelineScenario> StartAsync(string retryDelays = "1s,2s", int lanePartitions = 4, int retryPartitions = 2)
     {
         var broker = await KafkaBroker.StartAsync();
-        var topology = broker.Topology(retryDelays);
+        var topology = broker.Topology(retryDelays, lanePartitions, retryPartitions);
         await broker.ProvisionAsync(topology);
-        return new PipelineScenario(broker, topology, await DownstreamStub.StartAsync(), retryDelays);
+        var counts = lanePartitions.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        (string, string?)[] partitionSettings =
+            [("MESSAGES_PARTITIONS", counts), ("STATUSES_PARTITIONS", counts), ("RETRY_PARTITIONS", retryPartitions.ToString(System.Globalization.CultureInfo.InvariantCulture))];
+        return new PipelineScenario(broker, topology, await DownstreamStub.StartAsync(), retryDelays, partitionSettings);
     }
 
     public async Task<WorkerHost> StartWorkerAsync(Lane lane, params (string Key, string? Value)[] settings)
     {
-        var worker = await WorkerHost.StartAsync(Broker, lane, Stub.LaneUrl(lane), [("RETRY_DELAYS", RetryDelays), .. settings]);
+        var worker = await WorkerHost.StartAsync(Broker, lane, Stub.LaneUrl(lane), [("RETRY_DELAYS", RetryDelays), .. _partitionSettings, .. settings]);
         _workers.Add(worker);
         return worker;
     }
 
     public Dictionary<string, string?> WorkerSettings(Lane lane, params (string Key, string? Value)[] settings) =>
-        WorkerHost.Settings(Broker, lane, Stub.LaneUrl(lane), [("RETRY_DELAYS", RetryDelays), .. settings]);
+        WorkerHost.Settings(Broker, lane, Stub.LaneUrl(lane), [("RETRY_DELAYS", RetryDelays), .. _partitionSettings, .. settings]);
 
     public static byte[] Envelope(Lane lane, string eventId, string key, DateTimeOffset? receivedAt = null) =>
         JsonSerializer.SerializeToUtf8Bytes(new EventEnvelope

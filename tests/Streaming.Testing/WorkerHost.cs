@@ -19,7 +19,7 @@ public sealed class WorkerHost : IAsyncDisposable
 
     public HttpClient Client { get; }
 
-    /// <summary>The worker's services, for a test that looks inside (its destinations' runtimes, say).</summary>
+    /// <summary>The worker's services, for a test that looks at its state (e.g. which partitions it holds).</summary>
     public IServiceProvider Services => _app.Services;
 
     /// <summary>Test defaults: short tiers, no jitter, a quick session timeout.</summary>

@@ -173,6 +173,21 @@ public sealed class PartitionFlowTests
     }
 
     [Fact]
+    public void Leaving_the_group_after_shutdown_does_not_commit_the_same_offsets_again()
+    {
+        var flow = Flow();
+        var work = flow.WorkOf(MainP0)!;
+        var t1 = work.Start(Record(MainP0, 1, "a"), _ => Task.CompletedTask);
+        flow.Settle(work, 1, "a", t1);
+        Assert.Equal([new TopicPartitionOffset(MainP0, 2)], flow.Shutdown(_client));
+        Assert.Equal([new TopicPartitionOffset(MainP0, 2)], _client.Committed);
+
+        // Close() revokes what shutdown committed: nothing moved, nothing to commit.
+        flow.Release(_client, [MainP0, TierP0], commit: true);
+        Assert.Equal([new TopicPartitionOffset(MainP0, 2)], _client.Committed);
+    }
+
+    [Fact]
     public void A_store_on_a_partition_revoked_meanwhile_is_ignored()
     {
         var flow = Flow();

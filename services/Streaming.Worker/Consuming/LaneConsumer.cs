@@ -9,54 +9,59 @@ using Streaming.Worker.Telemetry;
 namespace Streaming.Worker.Consuming;
 
 /// <summary>
-/// The lane's consumer: one group member reading the main topic and every retry tier. The poll loop
-/// runs on its own thread and never waits on HTTP; deliveries run concurrently, bounded by
-/// WORKER_MAX_IN_FLIGHT. Partitions are paused, never slept on: a retry tier's partition until its
-/// head record is due, every partition while the endpoint's circuit is open or no slot frees up.
-/// Offsets are stored only for settled events and committed on revocation and shutdown.
+/// One topic of the lane (its main topic or one retry tier): a member of the lane's group subscribed to
+/// that topic alone (see <see cref="LaneConsumers"/> for why one per topic). The poll loop runs on its own
+/// thread and never waits on HTTP; deliveries run concurrently, bounded by the process's
+/// <see cref="LaneSlots"/> (WORKER_MAX_IN_FLIGHT, shared with the lane's other consumers). Partitions are
+/// paused, never slept on: a retry tier's partition until its head record is due, every partition while
+/// the endpoint's circuit is open or no slot frees up. Offsets are stored only for settled events and
+/// committed on revocation and shutdown.
 /// </summary>
-public sealed class LaneConsumer(
+internal sealed class LaneConsumer(
+    string topic,
+    IPartitionListener listeners,
     IRecordHandler handler,
     FailureRouter router,
-    IEnumerable<IPartitionListener> listeners,
     Topology topology,
     IOptions<WorkerOptions> options,
     KafkaClientFactory clients,
     ILaneHold hold,
+    LaneSlots slots,
     WorkerTelemetry telemetry,
     BrokerLag lag,
     TimeProvider time,
-    ILogger<LaneConsumer> logger) : BackgroundService
+    ILogger<LaneConsumer> logger)
 {
     private static readonly TimeSpan LagInterval = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan SlotWait = TimeSpan.FromMilliseconds(200);
 
     private readonly WorkerOptions _options = options.Value;
     private readonly LaneTopics _lane = topology[options.Value.Lane];
-    // Records taken and not yet settled (the memory bound), not deliveries: those are FairAdmission's.
-    private readonly SemaphoreSlim _slots = new(options.Value.MaxBuffered, options.Value.MaxBuffered);
     private readonly PartitionFlow _flow = new(
-        topology[options.Value.Lane].Main.Name, hold, time, TimeSpan.FromMilliseconds(options.Value.DrainTimeoutMs), logger, [.. listeners]);
+        topology[options.Value.Lane].Main.Name, hold, time, TimeSpan.FromMilliseconds(options.Value.DrainTimeoutMs), logger, [listeners]);
     private readonly ProcessingAttempts _attempts = new(ProcessingAttempts.Default, ProcessingAttempts.DefaultBackoff, time, logger);
     private long _lagUpdatedAt;
 
-    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.Factory.StartNew(() => Run(stoppingToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    private IConsumer<string?, byte[]>? _consumer;
+    private IReadOnlyList<TopicPartitionOffset> _committed = [];
 
-    private void Run(CancellationToken stop)
+    /// <summary>
+    /// The poll loop, on the caller's (dedicated) thread, until <paramref name="stop"/>; then drains and commits
+    /// what is settled, but stays in the group until <see cref="Close"/>.
+    /// </summary>
+    public void Run(CancellationToken stop)
     {
         var group = topology.ConsumerGroup(_lane.Lane);
-        var topics = new[] { _lane.Main.Name }.Concat(_lane.RetryTiers.Select(t => t.Name)).ToArray();
-        var consumer = Build(group);
+        var consumer = _consumer = Build(group);
         var client = new ConsumerPartitionClient(consumer);
-        consumer.Subscribe(topics);
-        logger.Started(_lane.Lane.ToName(), string.Join(",", topics), group);
+        consumer.Subscribe(topic);
+        logger.Started(_lane.Lane.ToName(), topic, group);
         try
         {
             while (!stop.IsCancellationRequested)
             {
                 _flow.StoreSettled(client);
-                _flow.ApplyPauses(client, slotFree: _slots.CurrentCount > 0);
+                _flow.ApplyPauses(client, slotFree: slots.AnyFree);
                 UpdateLag(consumer);
 
                 ConsumeResult<string?, byte[]>? record;
@@ -85,7 +90,7 @@ public sealed class LaneConsumer(
                     continue;
                 }
 
-                if (!_slots.Wait(SlotWait, stop))
+                if (!slots.Wait(SlotWait, stop))
                 {
                     _flow.Saturated(client, record.TopicPartitionOffset);
                     continue;
@@ -99,7 +104,7 @@ public sealed class LaneConsumer(
         }
         finally
         {
-            Shutdown(consumer, client);
+            _committed = _flow.Shutdown(client);
         }
     }
 
@@ -107,7 +112,8 @@ public sealed class LaneConsumer(
         clients.Consumer<string?, byte[]>(new ConsumerConfig
         {
             GroupId = group,
-            ClientId = $"{group}-{Environment.MachineName}",
+            // Which topic a member reads shows in the group's member list.
+            ClientId = $"{group}-{Environment.MachineName}-{topic}",
             PartitionAssignmentStrategy = PartitionAssignmentStrategy.CooperativeSticky,
             AutoOffsetReset = AutoOffsetReset.Earliest,
             // Offsets are stored by hand once an event is settled; librdkafka commits what is stored.
@@ -132,7 +138,7 @@ public sealed class LaneConsumer(
         if (_flow.WorkOf(record.TopicPartition) is not { } work)
         {
             // Revoked between fetch and dispatch: the new owner reads it from the committed offset.
-            _slots.Release();
+            slots.Release();
             return;
         }
 
@@ -143,7 +149,7 @@ public sealed class LaneConsumer(
         task.ContinueWith(t =>
         {
             telemetry.InFlightChanged(-1);
-            _slots.Release();
+            slots.Release();
             if (t.IsCompletedSuccessfully)
             {
                 _flow.Settle(work, record.Offset.Value, record.Message.Key, t);
@@ -191,9 +197,13 @@ public sealed class LaneConsumer(
         }
     }
 
-    private void Shutdown(IConsumer<string?, byte[]> consumer, IPartitionClient client)
+    /// <summary>Leaves the group, after <see cref="Run"/> has returned.</summary>
+    public void Close()
     {
-        var offsets = _flow.Shutdown(client);
+        if (_consumer is not { } consumer)
+        {
+            return;
+        }
 
         // Close() can hang in some rebalance paths: bound it, the group's session timeout covers the rest.
         var close = Task.Run(consumer.Close);
@@ -202,6 +212,6 @@ public sealed class LaneConsumer(
             consumer.Dispose();
         }
 
-        logger.Stopped(string.Join(",", offsets.Select(o => o.ToString())));
+        logger.Stopped(string.Join(",", _committed.Select(o => o.ToString())));
     }
 }

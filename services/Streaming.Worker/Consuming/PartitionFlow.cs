@@ -19,6 +19,7 @@ internal sealed class PartitionFlow(
     private readonly Dictionary<TopicPartition, PartitionWork> _work = [];
     private readonly Dictionary<TopicPartition, DateTimeOffset> _dueAt = [];
     private readonly HashSet<TopicPartition> _paused = [];
+    private readonly Dictionary<TopicPartition, long> _committed = [];
     private bool _saturated;
 
     private readonly record struct Settlement(PartitionWork Work, long Offset, string? Key, Task Task);
@@ -181,6 +182,7 @@ internal sealed class PartitionFlow(
             _work.Remove(tp);
             _dueAt.Remove(tp);
             _paused.Remove(tp);
+            _committed.Remove(tp);
         }
 
         foreach (var listener in _listeners)
@@ -208,11 +210,18 @@ internal sealed class PartitionFlow(
 
         StoreSettled(client);
         var offsets = commit ? works.Select(w => w.Committable).OfType<TopicPartitionOffset>().ToArray() : [];
-        if (offsets.Length > 0)
+        // Only what moved since this flow last committed it: leaving the group revokes what shutdown has just
+        // committed, and committing it again is a round trip at best, refused during the rebalance at worst.
+        var moved = offsets.Where(o => !_committed.TryGetValue(o.TopicPartition, out var c) || c != o.Offset.Value).ToArray();
+        if (moved.Length > 0)
         {
             try
             {
-                client.Commit(offsets);
+                client.Commit(moved);
+                foreach (var o in moved)
+                {
+                    _committed[o.TopicPartition] = o.Offset.Value;
+                }
             }
             catch (KafkaException e)
             {

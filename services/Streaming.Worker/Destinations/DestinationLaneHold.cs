@@ -18,27 +18,32 @@ internal sealed class DestinationLaneHold(DestinationRuntimes runtimes, IOptions
 
     // Long enough that a lane paused for a whole break still remembers who had traffic.
     private readonly TimeSpan _trafficWindow = TimeSpan.FromSeconds(Math.Max(30, 2 * worker.Value.CircuitBreakSeconds));
+    private readonly object _lock = new();
     private long _checkedAt = long.MinValue;
     private bool _held;
 
+    /// <summary>Read by every consumer's poll thread (one per topic of the lane): the refresh and its log line happen under a lock.</summary>
     public bool HoldAll
     {
         get
         {
-            if (_checkedAt != long.MinValue && time.GetElapsedTime(_checkedAt) < Refresh)
+            lock (_lock)
             {
-                return Volatile.Read(ref _held);
-            }
+                if (_checkedAt != long.MinValue && time.GetElapsedTime(_checkedAt) < Refresh)
+                {
+                    return _held;
+                }
 
-            _checkedAt = time.GetTimestamp();
-            var held = Scan();
-            if (held != _held)
-            {
-                logger.Circuit(held ? "open" : "closed", held ? "paused, events wait in Kafka" : "resumed");
-            }
+                _checkedAt = time.GetTimestamp();
+                var held = Scan();
+                if (held != _held)
+                {
+                    logger.Circuit(held ? "open" : "closed", held ? "paused, events wait in Kafka" : "resumed");
+                }
 
-            Volatile.Write(ref _held, held);
-            return held;
+                _held = held;
+                return held;
+            }
         }
     }
 

@@ -8,8 +8,9 @@ namespace Streaming.Benchmarks.Benchmarks;
 
 /// <summary>
 /// 7. What a replica buys: one lane (12 partitions) delivered by 1, 2 and 3 worker processes (separate OS
-/// processes, the same WORKER_MAX_IN_FLIGHT each) against an endpoint answering after 100 ms, and how long a
-/// joining replica takes to reach its share of the deliveries after the rebalance.
+/// processes, the same WORKER_MAX_IN_FLIGHT each) against an endpoint answering after 100 ms (latency-bound:
+/// a replica adds slots, not CPU), each process's part of the backlog, and how long a joining replica takes
+/// to hold its share of the main topic's partitions and to deliver its share of the lane's rate.
 /// </summary>
 public sealed class ReplicaScalingBenchmark : IBenchmark
 {
@@ -32,9 +33,13 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
         var table = report.Table($"One lane, {Partitions} partitions, WORKER_MAX_IN_FLIGHT {InFlight} per replica, endpoint {EndpointMs} ms",
             new Column("replicas", "worker processes", Format.Integer), new Column("rate", "events/s", Format.Rate),
             new Column("ratio", "÷ 1 replica", Format.Ratio), new Column("ideal", "÷ ideal (replicas × 1-replica rate)", Format.Ratio),
-            new Column("events", "backlog events", Format.Integer), new Column("complete", "all delivered"));
+            new Column("events", "backlog events", Format.Integer), new Column("complete", "all delivered"),
+            new Column("partitions", "main-topic partitions per process"), new Column("parts", "backlog delivered per process"),
+            new Column("fairest", "smallest part ÷ fair part", Format.Ratio));
         var join = report.Table("A joining replica (the 3rd, while 2 deliver a backlog)",
-            new Column("ready", "start → /readyz", Format.Millis), new Column("first", "start → its first delivery", Format.Millis),
+            new Column("ready", "start → /readyz", Format.Millis),
+            new Column("partitions", $"start → its share of the main topic ({Partitions / 3} of {Partitions} partitions)", Format.Millis),
+            new Column("first", "start → its first delivery", Format.Millis),
             new Column("share", "start → 80 % of its share (1/3 of the lane's rate, over 1 s)", Format.Millis));
 
         await using var stub = await BenchStub.StartAsync();
@@ -55,12 +60,17 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
                     workers.Add(await StartWorkerAsync(cluster, stub));
                 }
 
+                var share = await EvenShareAsync(cluster, workers, TimeSpan.FromSeconds(90));
                 await SettleAsync(cluster, stub, workers, options, $"settle{replicas}");
                 var events = (int)(replicas * ReplicaCeiling * options.Seconds(15, 4).TotalSeconds);
+                var before = await Task.WhenAll(workers.Select(DeliveredAsync));
                 var rate = await MeasureAsync(cluster, stub, events, options.Seconds(60, 25), $"r{replicas}");
+                var after = await Task.WhenAll(workers.Select(DeliveredAsync));
+                var parts = after.Zip(before, (a, b) => a - b).ToArray();
                 single ??= rate.Rate;
                 table.Add(("replicas", replicas), ("rate", rate.Rate), ("ratio", rate.Rate / single.Value), ("ideal", rate.Rate / (replicas * single.Value)),
-                    ("events", events), ("complete", rate.CompleteText));
+                    ("events", events), ("complete", rate.CompleteText), ("partitions", (share.Even ? "" : "not even: ") + string.Join(" / ", share.Counts)),
+                    ("parts", string.Join(" / ", parts)), ("fairest", parts.Min() / ((double)events / replicas)));
                 report.Headlines.Add($"{replicas} replica(s): {rate.Rate:0} events/s, {rate.Rate / single.Value:0.00}× one replica");
             }
         }
@@ -74,7 +84,8 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
 
         report.Notes.Add($"Each replica is a Streaming.Worker process (WORKER_MAX_IN_FLIGHT={InFlight}), so one replica can deliver at most {ReplicaCeiling:0} events/s against a {EndpointMs} ms endpoint: the lane is bound by the endpoint's latency, which is what adding replicas relieves. " +
             "The backlog is produced after every replica has joined and delivered (group settled); events/s is measured between the 10th and 90th percentile delivery. Keys spread over 5,000 customers.");
-        report.Notes.Add("Join: the 3rd process starts while a backlog is being delivered by two; its share is reached when its own deliveries (its /metrics whatsapp_worker_delivered_total, polled every 250 ms) over the last second are at least 80 % of a third of the whole lane's rate at the stub. The time includes the process start, the group join and the cooperative rebalance.");
+        report.Notes.Add("Each row starts once every process holds an even share (±1) of the main topic's partitions (its /metrics whatsapp_worker_assigned_partitions) and has delivered. A process's part of the backlog is its own whatsapp_worker_delivered_total over the run; the fair part is the backlog ÷ processes, and keys (5,000 customers) hash unevenly over partitions, so a smallest part of 0.8-1.0 is what an even share of partitions gives.");
+        report.Notes.Add("Join: the 3rd process starts while a backlog is being delivered by two; it holds its share of the main topic when its whatsapp_worker_assigned_partitions for the main topic reaches 4 of 12, and reaches its share of the rate when its own deliveries (its /metrics whatsapp_worker_delivered_total, polled every 250 ms) over the last second are at least 80 % of a third of the whole lane's rate at the stub. The times include the process start, the group join and the cooperative rebalance.");
         report.Notes.Add("On this shared 2-core machine the stub, the embedded 3-broker Kafka and all worker processes share the CPU, so the ratios understate what separate nodes give; numbers are noisy between runs.");
     }
 
@@ -139,7 +150,8 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
     {
         stub.Reset();
         var topic = cluster.Topology[LaneUnderTest].Main.Name;
-        var events = (int)(3 * ReplicaCeiling * options.Seconds(25, 10).TotalSeconds);
+        // Long enough that two replicas are still busy well after a rebalance (seconds on the embedded broker).
+        var events = (int)(3 * ReplicaCeiling * options.Seconds(30, 20).TotalSeconds);
         using (var producer = cluster.CreateProducer())
         {
             var now = DateTimeOffset.UtcNow;
@@ -154,13 +166,18 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
         workers.Add(joiner);
         await joiner.WaitReadyAsync(TimeSpan.FromSeconds(60));
         var ready = clock.Elapsed.TotalMilliseconds;
-        double? first = null, share = null;
+        double? first = null, share = null, partitions = null;
         var history = new Queue<(double At, long Mine, long All)>();
-        while (clock.Elapsed < options.Seconds(60, 25) && stub.Succeeded < events)
+        while (clock.Elapsed < options.Seconds(60, 40) && stub.Succeeded < events)
         {
             var mine = await DeliveredAsync(joiner);
             var all = stub.Succeeded;
             var at = clock.Elapsed.TotalMilliseconds;
+            if (partitions is null && await MainPartitionsAsync(joiner, topic) >= Partitions / 3)
+            {
+                partitions = at;
+            }
+
             if (mine > 0 && first is null)
             {
                 first = at;
@@ -176,7 +193,7 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
                 }
             }
 
-            if (share is not null)
+            if (share is not null && partitions is not null)
             {
                 break;
             }
@@ -185,7 +202,45 @@ public sealed class ReplicaScalingBenchmark : IBenchmark
         }
 
         await stub.WaitForAsync(s => s.Succeeded >= events, TimeSpan.FromSeconds(60));
-        return [("ready", ready), ("first", first), ("share", share)];
+        return [("ready", ready), ("partitions", partitions), ("first", first), ("share", share)];
+    }
+
+    /// <summary>
+    /// Until every process holds ⌊n/r⌋ or ⌈n/r⌉ of the main topic's partitions and they add up to all of them
+    /// (bounded: a layout that never gets even is reported, not waited on forever).
+    /// </summary>
+    private static async Task<(bool Even, int[] Counts)> EvenShareAsync(BenchCluster cluster, IReadOnlyList<ChildService> workers, TimeSpan timeout)
+    {
+        var topic = cluster.Topology[LaneUnderTest].Main.Name;
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var counts = await Task.WhenAll(workers.Select(w => MainPartitionsAsync(w, topic)));
+            var even = counts.Sum() == Partitions && counts.All(c => c >= Partitions / workers.Count && c <= (Partitions + workers.Count - 1) / workers.Count);
+            if (even || DateTime.UtcNow > deadline)
+            {
+                return (even, counts);
+            }
+
+            await Task.Delay(250);
+        }
+    }
+
+    /// <summary>How many of the main topic's partitions the process holds, from its /metrics (0 while it does not answer).</summary>
+    private static async Task<int> MainPartitionsAsync(ChildService worker, string topic)
+    {
+        using var client = new HttpClient { BaseAddress = worker.Address, Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            var text = await client.GetStringAsync("/metrics");
+            return (int)text.Split('\n')
+                .Where(l => l.StartsWith("whatsapp_worker_assigned_partitions{", StringComparison.Ordinal) && l.Contains($"topic=\"{topic}\"", StringComparison.Ordinal))
+                .Sum(l => double.Parse(l[(l.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture));
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException or FormatException)
+        {
+            return 0;
+        }
     }
 
     /// <summary>The process's own delivered count, from its /metrics.</summary>
