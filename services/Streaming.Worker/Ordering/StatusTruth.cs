@@ -3,7 +3,6 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Kafka;
-using Streaming.SchemaRegistry;
 using Streaming.Worker.Processing;
 
 namespace Streaming.Worker.Ordering;
@@ -30,9 +29,10 @@ public sealed class StatusTruth(
     };
 
     public async Task<ProcessingOutcome> HandleAsync(
-        ConsumeResult<string?, byte[]> record, Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
+        ConsumeResult<string?, byte[]> record, EventEnvelope envelope,
+        Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
-        if (!TryRead(record, out var messageId, out var rank))
+        if (!TryRead(envelope, out var messageId, out var rank))
         {
             return await process(record, ct);
         }
@@ -62,39 +62,20 @@ public sealed class StatusTruth(
         return outcome;
     }
 
-    private static bool TryRead(ConsumeResult<string?, byte[]> record, out string messageId, out int rank)
+    private static bool TryRead(EventEnvelope envelope, out string messageId, out int rank)
     {
         messageId = "";
         rank = 0;
-        if (RetryState.Header(record.Message.Headers, HeaderNames.EventType) is { } type && type != EventTypes.Status)
+        var payload = envelope.Payload;
+        if (envelope.Type != EventTypes.Status || payload.ValueKind != JsonValueKind.Object
+            || !payload.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String
+            || !payload.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
         {
             return false;
         }
 
-        // Framed (Schema Registry) or plain: the rank is read from the JSON either way.
-        if (!WireFormat.TryRead(record.Message.Value, out var wire))
-        {
-            return false; // poison: the processor dead-letters it
-        }
-
-        try
-        {
-            using var envelope = JsonDocument.Parse(wire.Json);
-            if (envelope.RootElement.ValueKind != JsonValueKind.Object
-                || !envelope.RootElement.TryGetProperty("payload", out var payload) || payload.ValueKind != JsonValueKind.Object
-                || !payload.TryGetProperty("id", out var id) || id.ValueKind != JsonValueKind.String
-                || !payload.TryGetProperty("status", out var status) || status.ValueKind != JsonValueKind.String)
-            {
-                return false;
-            }
-
-            messageId = id.GetString()!;
-            rank = Rank(status.GetString());
-            return rank > 0;
-        }
-        catch (JsonException)
-        {
-            return false; // poison: the processor dead-letters it
-        }
+        messageId = id.GetString()!;
+        rank = Rank(status.GetString());
+        return rank > 0;
     }
 }
