@@ -153,7 +153,7 @@ public sealed class OrderingTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task More_followers_than_the_bound_go_to_the_dead_letter_topic_as_order_blocked_and_are_counted()
+    public async Task More_followers_than_the_bound_go_to_the_dead_letter_topic_as_order_blocked_with_their_destination_and_are_counted()
     {
         await using var scenario = await PipelineScenario.StartAsync();
         scenario.Stub.Reply = FailHeadTwice;
@@ -165,6 +165,8 @@ public sealed class OrderingTests(ITestOutputHelper output)
         var blocked = scenario.DeadLetters(Lane.Messages).Select(d => d.Letter).ToArray();
         Assert.Equal(Conversation.Skip(3), blocked.Select(l => l.EventId).Order());
         Assert.All(blocked, l => Assert.Equal(DeadLetterReasons.OrderBlocked, l.Reason));
+        // The head's destination, so that `streamctl dlq replay --destination` finds them.
+        Assert.All(blocked, l => Assert.Equal("default", l.Destination));
         var metrics = await worker.Client.GetStringAsync("/metrics");
         Assert.Equal(2, MetricsText.Value(metrics, "whatsapp_worker_dead_lettered_total{lane=\"messages\",reason=\"order-blocked\""));
     }

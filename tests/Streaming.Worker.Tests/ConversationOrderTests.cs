@@ -1,0 +1,158 @@
+using System.Text;
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Streaming.Contracts;
+using Streaming.Kafka;
+using Streaming.Testing;
+using Streaming.Worker.Consuming;
+using Streaming.Worker.Ordering;
+using Streaming.Worker.Processing;
+using Xunit.Abstractions;
+
+namespace Streaming.Worker.Tests;
+
+/// <summary>
+/// ORDERING=key on the embedded broker, as an operator would meet it: a conversation is one business and
+/// one customer; a replayed head is delivered; a head that ends in a processing error releases its chain.
+/// </summary>
+public sealed class ConversationOrderTests(ITestOutputHelper output)
+{
+    private static readonly TimeSpan Settle = TimeSpan.FromSeconds(120);
+    private const string Customer = "4915550042";
+
+    private static Receipt[] FirstDeliveries(DownstreamStub stub) =>
+        stub.Receipts.Where(r => r.Answered is >= 200 and < 300).GroupBy(r => r.EventId).Select(g => g.OrderBy(r => r.At).First()).OrderBy(r => r.At).ToArray();
+
+    private static string? PhoneNumberId(Receipt r) =>
+        r.Envelope.TryGetProperty("phoneNumberId", out var id) && id.ValueKind == JsonValueKind.String ? id.GetString() : null;
+
+    private static void ProduceMessage(PipelineScenario scenario, string phoneNumberId, string eventId) =>
+        scenario.ProduceEnvelope(Lane.Messages, eventId, Customer, JsonSerializer.SerializeToUtf8Bytes(new EventEnvelope
+        {
+            EventId = eventId, Type = EventTypes.Message, Lane = LaneNames.Messages, WabaId = "waba-" + phoneNumberId, PhoneNumberId = phoneNumberId,
+            ReceivedAt = DateTimeOffset.UtcNow,
+            Payload = JsonDocument.Parse($$$"""{"from":"{{{Customer}}}","id":"{{{eventId}}}","type":"text","text":{"body":"hi"}}""").RootElement,
+        }, ContractsJsonContext.Default.EventEnvelope));
+
+    [Fact]
+    public async Task A_customers_messages_to_a_healthy_business_do_not_wait_behind_another_business_and_never_name_its_dead_letter()
+    {
+        await using var scenario = await PipelineScenario.StartAsync(retryDelays: "2s,4s");
+        scenario.Stub.Reply = (r, _) => PhoneNumberId(r) == "pn-dead" ? new StubReply(503) : StubReply.Ok;
+        await scenario.StartWorkerAsync(Lane.Messages);
+
+        ProduceMessage(scenario, "pn-dead", "wamid.to-a");
+        await Poll.UntilAsync(() => scenario.RetryRecords(Lane.Messages).Any(r => r.Header(HeaderNames.EventId) == "wamid.to-a"), Settle, "A's message to wait in a tier");
+        ProduceMessage(scenario, "pn-live", "wamid.to-b-1");
+        ProduceMessage(scenario, "pn-live", "wamid.to-b-2");
+
+        Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, ["wamid.to-a", "wamid.to-b-1", "wamid.to-b-2"], Settle));
+        var toB = FirstDeliveries(scenario.Stub).Where(r => PhoneNumberId(r) == "pn-live").ToArray();
+        var deadAt = scenario.Stub.Receipts.Where(r => r.EventId == "wamid.to-a").Max(r => r.At);
+        output.WriteLine($"B's messages waited {toB.Select(r => (r.At - r.Envelope.GetProperty("receivedAt").GetDateTimeOffset()).TotalSeconds).Max():0.00} s; A's last attempt {deadAt:O}");
+
+        Assert.Equal(["wamid.to-b-1", "wamid.to-b-2"], toB.Select(r => r.EventId));
+        Assert.All(toB, r => Assert.Null(r.AfterDeadLetter));
+        // Not held behind A's ladder: delivered before A's second attempt, from its first tier.
+        var secondAttemptOfA = scenario.Stub.Receipts.Where(r => r.EventId == "wamid.to-a").OrderBy(r => r.At).ElementAt(1).At;
+        Assert.All(toB, r => Assert.True(r.At < secondAttemptOfA, $"{r.EventId} at {r.At:O}, after A's second attempt {secondAttemptOfA:O}"));
+        Assert.Equal("wamid.to-a", Assert.Single(scenario.DeadLetters(Lane.Messages)).Letter.EventId);
+    }
+
+    [Fact]
+    public async Task A_head_replayed_while_its_follower_retries_is_delivered_after_it_not_dropped()
+    {
+        await using var scenario = await PipelineScenario.StartAsync(retryDelays: "2s,4s");
+        var endpointUp = false;
+        scenario.Stub.Reply = (_, _) => Volatile.Read(ref endpointUp) ? StubReply.Ok : new StubReply(503);
+        var worker = await scenario.StartWorkerAsync(Lane.Messages);
+        scenario.Produce(Lane.Messages, [("wamid.replay-m1", Customer)]);
+        scenario.Produce(Lane.Messages, [("wamid.replay-m2", Customer)]);
+
+        // m1 dead-lettered; m2, its follower, is now the head and retries.
+        await Poll.UntilAsync(() => scenario.DeadLetters(Lane.Messages).Any(d => d.Letter.EventId == "wamid.replay-m1"), Settle, "m1 to be dead-lettered");
+        await Poll.UntilAsync(() => scenario.Stub.Attempts("wamid.replay-m2") >= 1, Settle, "m2 to be attempted as the new head");
+        Assert.DoesNotContain(scenario.DeadLetters(Lane.Messages), d => d.Letter.EventId == "wamid.replay-m2");
+
+        Replay(scenario, scenario.DeadLetters(Lane.Messages).Single(d => d.Letter.EventId == "wamid.replay-m1"));
+        Volatile.Write(ref endpointUp, true);
+
+        await Poll.UntilAsync(() => scenario.Stub.Delivered.Contains("wamid.replay-m1") && scenario.Stub.Delivered.Contains("wamid.replay-m2"), Settle,
+            "both to be delivered");
+        var delivered = FirstDeliveries(scenario.Stub);
+        output.WriteLine("the sink saw: " + string.Join(", ", delivered.Select(r => $"{r.EventId} (after-dead-letter {r.AfterDeadLetter})")));
+        // The replay joins its conversation's tail: after m2, which was told m1 was dead-lettered.
+        Assert.Equal(["wamid.replay-m2", "wamid.replay-m1"], delivered.Select(r => r.EventId));
+        Assert.Equal("wamid.replay-m1", delivered[0].AfterDeadLetter);
+        Assert.Null(delivered[1].AfterDeadLetter);
+        var metrics = await worker.Client.GetStringAsync("/metrics");
+        Assert.Equal(0, MetricsText.Value(metrics, "whatsapp_worker_not_delivered_total{lane=\"messages\",reason=\"duplicate\""));
+    }
+
+    [Fact]
+    public async Task A_head_dead_lettered_as_processing_error_releases_its_followers()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        scenario.Stub.Reply = (r, attempt) => r.EventId == "wamid.bug-m1" && attempt == 1 ? new StubReply(503) : StubReply.Ok;
+        var app = WorkerApp.Build([], b =>
+        {
+            b.Configuration.AddInMemoryCollection(scenario.WorkerSettings(Lane.Messages));
+            // m1's first attempt fails (503), so it heads the chain from a tier; there its processing throws.
+            b.Services.AddSingleton<IRecordHandler>(sp => new ThrowingInTier(
+                "wamid.bug-m1", sp.GetRequiredService<KeyOrder>(), sp.GetRequiredService<EventProcessor>(), sp.GetRequiredService<Topology>()[Lane.Messages].Main.Name));
+        });
+        await app.StartAsync();
+        try
+        {
+            string[] followers = ["wamid.bug-m2", "wamid.bug-m3"];
+            scenario.Produce(Lane.Messages, [("wamid.bug-m1", Customer)]);
+            scenario.Produce(Lane.Messages, followers.Select(id => (id, Customer)));
+
+            Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, ["wamid.bug-m1", .. followers], Settle));
+            var letter = Assert.Single(scenario.DeadLetters(Lane.Messages)).Letter;
+            Assert.Equal(("wamid.bug-m1", DeadLetterReasons.ProcessingError), (letter.EventId, letter.Reason));
+            var delivered = FirstDeliveries(scenario.Stub).Where(r => r.Key == Customer).ToArray();
+            Assert.Equal(followers, delivered.Select(r => r.EventId));
+            Assert.All(delivered, r => Assert.Equal("wamid.bug-m1", r.AfterDeadLetter));
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+        }
+    }
+
+    /// <summary>What <c>streamctl dlq replay</c> writes (DeadLetterReplayer): the original record, its journey headers dropped, marked replayed-from.</summary>
+    private static void Replay(PipelineScenario scenario, (ReadRecord Record, DeadLetter Letter) dead)
+    {
+        string[] journey = [HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError, HeaderNames.LastStatusCode, HeaderNames.NotBefore,
+            HeaderNames.OriginTopic, HeaderNames.ReplayedFrom, HeaderNames.DlqReason, HeaderNames.Destination];
+        var headers = new Headers();
+        foreach (var (name, value) in dead.Letter.OriginalHeaders.Where(h => !journey.Contains(h.Key)))
+        {
+            headers.Add(name, Encoding.UTF8.GetBytes(value));
+        }
+
+        headers.Add(HeaderNames.ReplayedFrom, Encoding.UTF8.GetBytes($"{dead.Record.Topic}/{dead.Record.Partition}/{dead.Record.Offset}"));
+        using var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = scenario.Broker.BootstrapServers, EnableIdempotence = true, Acks = Acks.All,
+        }).Build();
+        var result = producer.ProduceAsync(scenario.Topology[Lane.Messages].Main.Name,
+            new Message<string?, byte[]> { Key = dead.Letter.Key, Value = dead.Letter.OriginalValue, Headers = headers }).GetAwaiter().GetResult();
+        Assert.Equal(PersistenceStatus.Persisted, result.Status);
+    }
+
+    private sealed class ThrowingInTier(string eventId, KeyOrder keys, EventProcessor processor, string mainTopic) : IRecordHandler
+    {
+        public Task<ProcessingOutcome> HandleAsync(ConsumeResult<string?, byte[]> record, CancellationToken ct)
+        {
+            var envelope = JsonSerializer.Deserialize(record.Message.Value, ContractsJsonContext.Default.EventEnvelope)!;
+            return keys.HandleAsync(record, envelope, (r, c) =>
+                r.Topic != mainTopic && envelope.EventId == eventId ? throw new InvalidOperationException("a bug in processing") : processor.ProcessAsync(r, c), ct);
+        }
+    }
+}
