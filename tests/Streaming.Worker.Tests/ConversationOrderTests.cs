@@ -125,6 +125,51 @@ public sealed class ConversationOrderTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>
+    /// A previous owner's block write that lands after the new owner claimed the partition (its produce was
+    /// still in flight, or its release sweep retried) is fenced: here it names a chain that no longer exists,
+    /// and would hold the conversation behind it for ever. Written straight to the order partition where the
+    /// partition's claims are, after the running worker's claim, under an earlier epoch.
+    /// </summary>
+    [Fact]
+    public async Task A_previous_owners_late_block_write_is_fenced_and_does_not_hold_the_conversation()
+    {
+        await using var scenario = await PipelineScenario.StartAsync();
+        var lane = scenario.Topology[Lane.Messages];
+        var worker = await scenario.StartWorkerAsync(Lane.Messages);
+        scenario.Produce(Lane.Messages, [("wamid.fence-m0", Customer)]);
+        await Poll.UntilAsync(() => scenario.Stub.Delivered.Contains("wamid.fence-m0"), Settle, "m0 to be delivered");
+        var partition = TopicReader.ReadAll(scenario.Broker.BootstrapServers, lane.Main.Name).Single(r => r.Header(HeaderNames.EventId) == "wamid.fence-m0").Partition;
+        await Poll.UntilAsync(() => TopicReader.ReadAll(scenario.Broker.BootstrapServers, lane.Order.Name).Any(r => r.Key == $"o|{partition}"),
+            Settle, "the worker to claim the partition");
+
+        using (var producer = new ProducerBuilder<string?, byte[]>(new ProducerConfig
+        {
+            BootstrapServers = scenario.Broker.BootstrapServers, EnableIdempotence = true, Acks = Acks.All,
+        }).Build())
+        {
+            var stale = Encoding.UTF8.GetBytes($$"""{"chain":"wamid.ghost","seq":3,"mainPartition":{{partition}},"tier":"{{lane.RetryTiers[0].Name}}","notBefore":"{{DateTimeOffset.UtcNow:O}}","epoch":1,"lastOffset":0}""");
+            // The conversation's key, and the customer alone (what a worker before the conversation key wrote).
+            foreach (var key in new[] { $"c||{Customer}", $"c|{Customer}" })
+            {
+                var result = await producer.ProduceAsync(new TopicPartition(lane.Order.Name, partition % lane.Order.Partitions),
+                    new Message<string?, byte[]> { Key = key, Value = stale });
+                Assert.Equal(PersistenceStatus.Persisted, result.Status);
+            }
+        }
+
+        // Read (and fenced) by the worker's tail before the conversation's next messages are produced.
+        async Task<double> Fenced() => MetricsText.Value(await worker.Client.GetStringAsync("/metrics"), "whatsapp_worker_order_fenced_writes_total{lane=\"messages\"");
+        Assert.Equal(2, await Poll.UntilAsync(Fenced, n => n >= 2, Settle, "the stale writes to be read and fenced"));
+        scenario.Produce(Lane.Messages, [("wamid.fence-m1", Customer), ("wamid.fence-m2", Customer)]);
+
+        Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, ["wamid.fence-m1", "wamid.fence-m2"], TimeSpan.FromSeconds(30)));
+        Assert.Equal(["wamid.fence-m0", "wamid.fence-m1", "wamid.fence-m2"], FirstDeliveries(scenario.Stub).Select(r => r.EventId));
+        Assert.Empty(scenario.RetryRecords(Lane.Messages));
+        Assert.Empty(scenario.DeadLetters(Lane.Messages));
+        Assert.Equal(0, MetricsText.Value(await worker.Client.GetStringAsync("/metrics"), "whatsapp_worker_order_followed_total{lane=\"messages\""));
+    }
+
     /// <summary>What <c>streamctl dlq replay</c> writes (DeadLetterReplayer): the original record, its journey headers dropped, marked replayed-from.</summary>
     private static void Replay(PipelineScenario scenario, (ReadRecord Record, DeadLetter Letter) dead)
     {

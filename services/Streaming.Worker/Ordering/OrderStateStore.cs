@@ -55,6 +55,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     private Task _ready = Task.CompletedTask;
     private Thread? _thread;
     private int _disposed;
+    private long _fencedWrites;
 
     public OrderStateStore(
         Topology topology, IOptions<WorkerOptions> options, IOptions<OrderingOptions> ordering, KafkaClientFactory clients,
@@ -99,6 +100,9 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     public int BlockedKeys => State.BlockedKeys;
 
     public int StatusMarks => _marks.Count;
+
+    /// <summary>Writes of an earlier owner (or epoch) read or acknowledged after a newer owner claimed: ignored.</summary>
+    public long FencedWrites => Interlocked.Read(ref _fencedWrites);
 
     public ChainBlock? Block(string key) => State.Block(key);
 
@@ -216,6 +220,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     {
         if (!applied)
         {
+            Interlocked.Increment(ref _fencedWrites);
             _logger.WriteFenced(key);
         }
 
