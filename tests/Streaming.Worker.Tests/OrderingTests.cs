@@ -209,6 +209,45 @@ public sealed class OrderingTests(ITestOutputHelper output)
         Assert.Empty(scenario.DeadLetters(Lane.Statuses));
     }
 
+    /// <summary>
+    /// Status truth across a rolling restart: the new worker knows the highest rank delivered or in flight
+    /// before it, whether a lower status waits in a tier (A: <c>delivered</c> retried, <c>read</c> delivered
+    /// meanwhile) or comes late from Meta with nothing of its message pending (B: <c>read</c> delivered from
+    /// the main topic, then <c>delivered</c> after the restart).
+    /// </summary>
+    [Fact]
+    public async Task A_status_never_goes_backwards_across_a_rolling_restart()
+    {
+        // A's delivered waits 10 s: the restart comes before it is due, so the new worker reads it.
+        await using var scenario = await PipelineScenario.StartAsync(retryDelays: "10s,20s");
+        const string a = "wamid.restart-a";
+        const string b = "wamid.restart-b";
+        const string recipient = "4917770002";
+        scenario.Stub.Reply = (r, attempt) => r.EventId == $"{a}:delivered" && attempt == 1 ? new StubReply(503) : StubReply.Ok;
+        var first = await scenario.StartWorkerAsync(Lane.Statuses);
+
+        scenario.ProduceEnvelope(Lane.Statuses, $"{a}:delivered", recipient, Status(a, recipient, "delivered"));
+        await Poll.UntilAsync(() => scenario.RetryRecords(Lane.Statuses).Count == 1, Settle, "A's delivered to wait in a retry tier");
+        scenario.ProduceEnvelope(Lane.Statuses, $"{a}:read", recipient, Status(a, recipient, "read"));
+        scenario.ProduceEnvelope(Lane.Statuses, $"{b}:read", recipient, Status(b, recipient, "read"));
+        await Poll.UntilAsync(() => scenario.Stub.Delivered.Contains($"{a}:read") && scenario.Stub.Delivered.Contains($"{b}:read"), Settle, "both reads to be delivered");
+        await first.StopAsync();
+        Assert.DoesNotContain($"{a}:delivered", scenario.Stub.Delivered);
+
+        var second = await scenario.StartWorkerAsync(Lane.Statuses);
+        scenario.ProduceEnvelope(Lane.Statuses, $"{b}:delivered", recipient, Status(b, recipient, "delivered"));
+
+        async Task<double> Superseded() =>
+            MetricsText.Value(await second.Client.GetStringAsync("/metrics"), "whatsapp_worker_statuses_superseded_total{lane=\"statuses\"");
+        Assert.Equal(2, await Poll.UntilAsync(Superseded, s => s >= 2, Settle, "both lower statuses to be counted superseded by the new worker"));
+        var ranks = FirstDeliveries(scenario.Stub).Select(r => r.EventId).ToArray();
+        output.WriteLine("the sink saw: " + string.Join(", ", ranks));
+        Assert.Equal([$"{a}:read", $"{b}:read"], ranks.Order());
+        Assert.Equal(2, MetricsText.Value(await second.Client.GetStringAsync("/metrics"), "whatsapp_worker_not_delivered_total{lane=\"statuses\",reason=\"superseded\""));
+        Assert.Equal(1, scenario.Stub.Attempts($"{a}:delivered"));
+        Assert.Equal(0, scenario.Stub.Attempts($"{b}:delivered"));
+    }
+
     private static byte[] Status(string wamid, string recipient, string status) =>
         JsonSerializer.SerializeToUtf8Bytes(new EventEnvelope
         {

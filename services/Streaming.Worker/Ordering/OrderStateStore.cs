@@ -35,7 +35,6 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     private static readonly TimeSpan ReleasedWindow = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan StrayWindow = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan NotedWindow = TimeSpan.FromMinutes(2);
 
     private readonly string _topic;
     private readonly int _partitions;
@@ -48,7 +47,6 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     private readonly IConsumer<string?, byte[]> _tail;
     private readonly byte[] _writer = Encoding.UTF8.GetBytes(Guid.NewGuid().ToString("N"));
     private readonly ConcurrentDictionary<string, StatusMark> _marks = new();
-    private readonly ConcurrentDictionary<string, StatusMark> _noted = new();
     private readonly ConcurrentDictionary<int, long> _positions = new();
     private readonly ConcurrentDictionary<int, byte> _ownedMain = new();
     private readonly CancellationTokenSource _stop = new();
@@ -109,26 +107,9 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     /// <summary>The chain's progress, if what is known is about that chain.</summary>
     public ChainProgress? Progress(string key, string chain) => State.Progress(key, chain);
 
-    /// <summary>The highest rank known for the message id: written (pending or delivered) or only noted here.</summary>
-    public StatusMark? Mark(string messageId)
-    {
-        var now = _time.GetUtcNow();
-        var written = _marks.TryGetValue(messageId, out var m) && now - m.At < _statusWindow ? m : null;
-        var noted = _noted.TryGetValue(messageId, out var n) && now - n.At < NotedWindow ? n : null;
-        return written is null ? noted : noted is null || written.Rank >= noted.Rank ? written : noted;
-    }
-
-    /// <summary>Whether a rank of the message id was written (something of it went through a retry tier).</summary>
-    public bool HasWrittenMark(string messageId) => _marks.TryGetValue(messageId, out var m) && _time.GetUtcNow() - m.At < _statusWindow;
-
-    /// <summary>
-    /// A status delivered straight from the main topic with nothing of its message pending: remembered
-    /// here only, briefly, against Meta's own reordering (the same replica reads the message's later
-    /// statuses, they share its key). Not written: most statuses never need it, and writing each would
-    /// double the lane's Kafka writes.
-    /// </summary>
-    public void NoteDelivered(string messageId, StatusMark mark) =>
-        _noted.AddOrUpdate(messageId, mark, (_, current) => current.Rank >= mark.Rank ? current : mark);
+    /// <summary>The highest rank written for the message id (delivered, in flight or pending), within the window.</summary>
+    public StatusMark? Mark(string messageId) =>
+        _marks.TryGetValue(messageId, out var m) && _time.GetUtcNow() - m.At < _statusWindow ? m : null;
 
     public bool OwnsMain(int partition) => _ownedMain.ContainsKey(partition);
 
@@ -444,14 +425,6 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
             if (now - mark.At >= _statusWindow)
             {
                 _marks.TryRemove(new KeyValuePair<string, StatusMark>(id, mark));
-            }
-        }
-
-        foreach (var (id, mark) in _noted)
-        {
-            if (now - mark.At >= NotedWindow)
-            {
-                _noted.TryRemove(new KeyValuePair<string, StatusMark>(id, mark));
             }
         }
 
