@@ -124,10 +124,13 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         return Fenced(key, State.ApplyBlock(key, block));
     }
 
-    /// <summary>Releases a settled conversation: its progress, then its block (tombstones, fenced by the headers they carry).</summary>
+    /// <summary>
+    /// Releases a settled conversation: one tombstone of its block, fenced by the headers it carries. Its
+    /// progress is forgotten with it, not written: a progress record read later names a chain that has no
+    /// block, is never taken for a newer chain's, and is forgotten after a while (one record less per chain).
+    /// </summary>
     public async Task<bool> ReleaseAsync(string key, ChainBlock block, CancellationToken ct)
     {
-        await WriteAsync(null, ProgressPrefix + key, null, [(HeaderNames.OrderChain, block.Chain)], ct);
         await WriteAsync(OrderPartition(block.MainPartition), ChainPrefix + key, null, [
             (EpochHeader, Format(block.Epoch)), (PartitionHeader, Format(block.MainPartition)), (LastOffsetHeader, Format(block.LastOffset))], ct);
         return Fenced(key, State.ApplyRelease(key, block.MainPartition, block.Epoch, block.LastOffset, _time.GetUtcNow()));
