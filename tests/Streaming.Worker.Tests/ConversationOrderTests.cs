@@ -10,6 +10,7 @@ using Streaming.Testing;
 using Streaming.Worker.Consuming;
 using Streaming.Worker.Ordering;
 using Streaming.Worker.Processing;
+using Streaming.Worker.Telemetry;
 using Xunit.Abstractions;
 
 namespace Streaming.Worker.Tests;
@@ -68,7 +69,8 @@ public sealed class ConversationOrderTests(ITestOutputHelper output)
         await using var scenario = await PipelineScenario.StartAsync(retryDelays: "2s,4s");
         var endpointUp = false;
         scenario.Stub.Reply = (_, _) => Volatile.Read(ref endpointUp) ? StubReply.Ok : new StubReply(503);
-        var worker = await scenario.StartWorkerAsync(Lane.Messages);
+        using var counters = new CounterListener((WorkerTelemetry.Name, "not_delivered_total"));
+        await scenario.StartWorkerAsync(Lane.Messages);
         scenario.Produce(Lane.Messages, [("wamid.replay-m1", Customer)]);
         scenario.Produce(Lane.Messages, [("wamid.replay-m2", Customer)]);
 
@@ -88,8 +90,7 @@ public sealed class ConversationOrderTests(ITestOutputHelper output)
         Assert.Equal(["wamid.replay-m2", "wamid.replay-m1"], delivered.Select(r => r.EventId));
         Assert.Equal("wamid.replay-m1", delivered[0].AfterDeadLetter);
         Assert.Null(delivered[1].AfterDeadLetter);
-        var metrics = await worker.Client.GetStringAsync("/metrics");
-        Assert.Equal(0, MetricsText.Value(metrics, "whatsapp_worker_not_delivered_total{lane=\"messages\",reason=\"duplicate\""));
+        Assert.Equal(0, counters[WorkerTelemetry.Name, "not_delivered_total"]); // nothing of it dropped
     }
 
     [Fact]
@@ -136,7 +137,8 @@ public sealed class ConversationOrderTests(ITestOutputHelper output)
     {
         await using var scenario = await PipelineScenario.StartAsync();
         var lane = scenario.Topology[Lane.Messages];
-        var worker = await scenario.StartWorkerAsync(Lane.Messages);
+        using var counters = new CounterListener((WorkerTelemetry.Name, "order_fenced_writes_total"), (WorkerTelemetry.Name, "order_followed_total"));
+        await scenario.StartWorkerAsync(Lane.Messages);
         scenario.Produce(Lane.Messages, [("wamid.fence-m0", Customer)]);
         await Poll.UntilAsync(() => scenario.Stub.Delivered.Contains("wamid.fence-m0"), Settle, "m0 to be delivered");
         var partition = TopicReader.ReadAll(scenario.Broker.BootstrapServers, lane.Main.Name).Single(r => r.Header(HeaderNames.EventId) == "wamid.fence-m0").Partition;
@@ -159,15 +161,15 @@ public sealed class ConversationOrderTests(ITestOutputHelper output)
         }
 
         // Read (and fenced) by the worker's tail before the conversation's next messages are produced.
-        async Task<double> Fenced() => MetricsText.Value(await worker.Client.GetStringAsync("/metrics"), "whatsapp_worker_order_fenced_writes_total{lane=\"messages\"");
-        Assert.Equal(2, await Poll.UntilAsync(Fenced, n => n >= 2, Settle, "the stale writes to be read and fenced"));
+        await Poll.UntilAsync(() => counters[WorkerTelemetry.Name, "order_fenced_writes_total"] >= 2, Settle, "the stale writes to be read and fenced");
+        Assert.Equal(2, counters[WorkerTelemetry.Name, "order_fenced_writes_total"]);
         scenario.Produce(Lane.Messages, [("wamid.fence-m1", Customer), ("wamid.fence-m2", Customer)]);
 
         Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, ["wamid.fence-m1", "wamid.fence-m2"], TimeSpan.FromSeconds(30)));
         Assert.Equal(["wamid.fence-m0", "wamid.fence-m1", "wamid.fence-m2"], FirstDeliveries(scenario.Stub).Select(r => r.EventId));
         Assert.Empty(scenario.RetryRecords(Lane.Messages));
         Assert.Empty(scenario.DeadLetters(Lane.Messages));
-        Assert.Equal(0, MetricsText.Value(await worker.Client.GetStringAsync("/metrics"), "whatsapp_worker_order_followed_total{lane=\"messages\""));
+        Assert.Equal(0, counters[WorkerTelemetry.Name, "order_followed_total"]);
     }
 
     /// <summary>What <c>streamctl dlq replay</c> writes (DeadLetterReplayer): the original record, its journey headers dropped, marked replayed-from.</summary>

@@ -53,7 +53,6 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     private Task _ready = Task.CompletedTask;
     private Thread? _thread;
     private int _disposed;
-    private long _fencedWrites;
 
     public OrderStateStore(
         Topology topology, IOptions<WorkerOptions> options, IOptions<OrderingOptions> ordering, KafkaClientFactory clients,
@@ -99,8 +98,8 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
 
     public int StatusMarks => _marks.Count;
 
-    /// <summary>Writes of an earlier owner (or epoch) read or acknowledged after a newer owner claimed: ignored.</summary>
-    public long FencedWrites => Interlocked.Read(ref _fencedWrites);
+    /// <summary>A write of an earlier owner (or epoch), read or acknowledged after a newer owner claimed, was ignored.</summary>
+    public event Action? WriteFenced;
 
     public ChainBlock? Block(string key) => State.Block(key);
 
@@ -204,8 +203,8 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     {
         if (!applied)
         {
-            Interlocked.Increment(ref _fencedWrites);
             _logger.WriteFenced(key);
+            WriteFenced?.Invoke();
         }
 
         return applied;

@@ -26,8 +26,10 @@ public sealed class OrderingMetrics
         _released = meter.CreateCounter<long>("order_released_total", description: "Blocked keys whose chain settled and that flow directly again");
         _notDelivered = meter.CreateCounter<long>("not_delivered_total",
             description: "Records settled without a delivery and without a dead letter, by reason: duplicate, superseded, already-settled");
-        meter.CreateObservableCounter("order_fenced_writes_total", () => new Measurement<long>(store.FencedWrites, _lane),
+        var fenced = meter.CreateCounter<long>("order_fenced_writes_total",
             description: "Ordering-state writes of a previous owner of a main partition that landed after the new owner claimed it: ignored");
+        fenced.Add(0, _lane);
+        store.WriteFenced += () => fenced.Add(1, _lane);
         meter.CreateObservableGauge("order_blocked_keys", () => new Measurement<int>(store.BlockedKeys, _lane),
             description: "Keys known to be blocked behind an event in a retry tier");
         _superseded.Add(0, _lane);
