@@ -62,7 +62,10 @@ public sealed class Ledger
     /// Deliveries that reached the endpoint after a later event of the same conversation (business phone
     /// number id and customer, the ORDERING=key chain), against the events' order on the lane's main topic.
     /// Every 2xx counts, not only an event's first: a duplicate of m1 delivered after m2 is out of order.
-    /// Events without a customer (account-level) are in no conversation. With ORDERING=key it must be 0.
+    /// One pattern is not: a *rewind*, what at-least-once delivery does after a crash (the main topic is
+    /// read again from the last committed offset), where the deliveries go back to an earlier event and
+    /// then deliver, in order, again every later event that had been delivered (m1 m2 m1 m2). Events
+    /// without a customer (account-level) are in no conversation. With ORDERING=key it must be 0.
     /// </summary>
     public static int OutOfOrder(IEnumerable<ReadRecord> main, DownstreamStub stub) => OutOfOrder(main, stub.Receipts);
 
@@ -81,16 +84,38 @@ public sealed class Ledger
         var outOfOrder = 0;
         foreach (var conversation in deliveries.GroupBy(r => positions[r.EventId].Conversation))
         {
+            var offsets = conversation.OrderBy(r => r.At).Select(r => positions[r.EventId].Offset).ToArray();
             var highest = -1L;
-            foreach (var receipt in conversation.OrderBy(r => r.At))
+            for (var i = 0; i < offsets.Length; i++)
             {
-                var offset = positions[receipt.EventId].Offset;
-                outOfOrder += offset < highest ? 1 : 0;
-                highest = Math.Max(highest, offset);
+                outOfOrder += offsets[i] < highest && !Rewind(offsets, i, highest) ? 1 : 0;
+                highest = Math.Max(highest, offsets[i]);
             }
         }
 
         return outOfOrder;
+    }
+
+    /// <summary>
+    /// Whether the delivery at <paramref name="at"/>, below <paramref name="highest"/>, starts (or continues)
+    /// an in-order replay that delivers again every event above it up to the highest before any new one.
+    /// </summary>
+    private static bool Rewind(long[] offsets, int at, long highest)
+    {
+        var owed = offsets.Take(at).Where(o => o > offsets[at] && o <= highest).ToHashSet();
+        var previous = offsets[at];
+        for (var k = at + 1; k < offsets.Length && owed.Count > 0; k++)
+        {
+            if (offsets[k] < previous || offsets[k] > highest)
+            {
+                return false;
+            }
+
+            owed.Remove(offsets[k]);
+            previous = offsets[k];
+        }
+
+        return owed.Count == 0;
     }
 
     /// <summary>The record's conversation: its envelope's phone number id and the customer (the message's sender); null when it has none.</summary>

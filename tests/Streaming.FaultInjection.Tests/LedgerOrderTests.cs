@@ -27,8 +27,21 @@ public sealed class LedgerOrderTests
         Assert.Equal(0, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m2", 3)]));
         Assert.Equal(1, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m1", 3)]));
         Assert.Equal(1, Ledger.OutOfOrder(main, [Delivered("m2", 1), Delivered("m1", 2)]));
+        // The re-forward after a crash: m1 again after m2, and m2 not again after it.
+        Assert.Equal(1, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m1", 3), Delivered("m3", 4)]));
         // A refused attempt is not a delivery.
         Assert.Equal(0, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m1", 3, status: 503)]));
+    }
+
+    [Fact]
+    public void A_rewind_after_a_crash_that_delivers_every_later_event_again_in_order_is_not_out_of_order()
+    {
+        ReadRecord[] main = [OnMain(0, "m1", "pn-a"), OnMain(1, "m2", "pn-a"), OnMain(2, "m3", "pn-a")];
+        Assert.Equal(0, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m3", 3), Delivered("m2", 4), Delivered("m3", 5)]));
+        Assert.Equal(0, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m1", 3), Delivered("m2", 4), Delivered("m3", 5)]));
+        // A rewind that skips one, or goes back again within itself, is not a rewind.
+        Assert.Equal(1, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m3", 3), Delivered("m1", 4), Delivered("m3", 5)]));
+        Assert.Equal(2, Ledger.OutOfOrder(main, [Delivered("m1", 1), Delivered("m2", 2), Delivered("m3", 3), Delivered("m2", 4), Delivered("m1", 5), Delivered("m3", 6)]));
     }
 
     [Fact]
