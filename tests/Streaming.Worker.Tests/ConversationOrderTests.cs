@@ -172,7 +172,11 @@ public sealed class ConversationOrderTests(ITestOutputHelper output)
         Assert.Equal(0, counters[WorkerTelemetry.Name, "order_followed_total"]);
     }
 
-    /// <summary>What <c>streamctl dlq replay</c> writes (DeadLetterReplayer): the original record, its journey headers dropped, marked replayed-from.</summary>
+    /// <summary>
+    /// What <c>streamctl dlq replay</c> wrote before it also dropped the order headers (DeadLetterReplayer):
+    /// the original record, its retry headers dropped, marked replayed-from, and its old order-chain,
+    /// order-seq and after-dead-letter still on it. The worker must not be misled by them.
+    /// </summary>
     private static void Replay(PipelineScenario scenario, (ReadRecord Record, DeadLetter Letter) dead)
     {
         string[] journey = [HeaderNames.Attempt, HeaderNames.FirstFailedAt, HeaderNames.LastError, HeaderNames.LastStatusCode, HeaderNames.NotBefore,
