@@ -255,6 +255,17 @@ public sealed class OrderStateTests
     }
 
     [Fact]
+    public void A_new_owner_releases_a_chain_its_predecessor_blocked_under_its_own_epoch()
+    {
+        var state = BlockedBehindM1(); // blocked under epoch 7
+        state.ApplyClaim(new OwnerClaim(0, 9));
+        var block = state.Block(Key)!;
+        Assert.Equal(9, state.ReleaseEpoch(block));
+        Assert.True(state.ApplyRelease(Key, 0, state.ReleaseEpoch(block), block.LastOffset, Now));
+        Assert.Null(state.Block(Key));
+    }
+
+    [Fact]
     public void A_write_that_landed_before_the_claim_is_applied()
     {
         var state = new OrderState(1000);

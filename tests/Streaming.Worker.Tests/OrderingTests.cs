@@ -100,6 +100,7 @@ public sealed class OrderingTests(ITestOutputHelper output)
     {
         await using var scenario = await PipelineScenario.StartAsync(retryDelays: "3s,4s");
         scenario.Stub.Reply = FailHeadTwice;
+        using var counters = new CounterListener((WorkerTelemetry.Name, "order_released_total"));
         Uri Url(string replica) => new(scenario.Stub.LaneUrl(Lane.Messages) + "?replica=" + replica);
         var first = await scenario.StartWorkerAsync(Lane.Messages, ("DELIVERY_URL", Url("a").ToString()));
         var others = Others("takeover");
@@ -115,6 +116,8 @@ public sealed class OrderingTests(ITestOutputHelper output)
         var byReplica = FirstDeliveries(scenario.Stub).Where(r => r.Key == Customer).Select(r => r.Replica).ToArray();
         output.WriteLine("conversation delivered by: " + string.Join(",", byReplica));
         Assert.All(byReplica, r => Assert.Equal("b", r));
+        // The new owner releases the conversation its predecessor blocked (under its own epoch, not fenced).
+        await Poll.UntilAsync(() => counters[WorkerTelemetry.Name, "order_released_total"] >= 1, Settle, "the new owner to release the conversation");
     }
 
     /// <summary>

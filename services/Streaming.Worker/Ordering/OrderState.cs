@@ -83,6 +83,12 @@ public sealed class OrderState(int maxBlocked)
         return true;
     }
 
+    /// <summary>
+    /// The epoch a release by this replica is written under: its own claim, not the block's (the block may
+    /// have been written by a previous owner, whose epoch is fenced now).
+    /// </summary>
+    public long ReleaseEpoch(ChainBlock block) => Math.Max(block.Epoch, Epoch(block.MainPartition));
+
     public void ForgetReleased(DateTimeOffset now, TimeSpan age)
     {
         foreach (var (key, released) in _released)

@@ -130,9 +130,10 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     /// </summary>
     public async Task<bool> ReleaseAsync(string key, ChainBlock block, CancellationToken ct)
     {
+        var epoch = State.ReleaseEpoch(block);
         await WriteAsync(OrderPartition(block.MainPartition), ChainPrefix + key, null, [
-            (EpochHeader, Format(block.Epoch)), (PartitionHeader, Format(block.MainPartition)), (LastOffsetHeader, Format(block.LastOffset))], ct);
-        return Fenced(key, State.ApplyRelease(key, block.MainPartition, block.Epoch, block.LastOffset, _time.GetUtcNow()));
+            (EpochHeader, Format(epoch)), (PartitionHeader, Format(block.MainPartition)), (LastOffsetHeader, Format(block.LastOffset))], ct);
+        return Fenced(key, State.ApplyRelease(key, block.MainPartition, epoch, block.LastOffset, _time.GetUtcNow()));
     }
 
     public async Task WriteProgressAsync(string key, ChainProgress progress, CancellationToken ct)
