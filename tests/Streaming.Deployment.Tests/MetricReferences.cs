@@ -38,6 +38,8 @@ public static partial class MetricReferences
         "whatsapp_worker_order_blocked_total",
         "whatsapp_worker_order_released_total",
         "whatsapp_worker_order_blocked_keys",
+        "whatsapp_worker_order_fenced_writes_total",
+        "whatsapp_worker_not_delivered_total",
         "whatsapp_worker_schema_unresolved_total",
         "whatsapp_worker_retry_after_capped_total",
         "whatsapp_worker_destination_delivered_total",

@@ -31,6 +31,7 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
         {
             UnverifiedAcks = counters[IngressTelemetry.Name, UnverifiedAcksInstrument],
             UnverifiedMoves = counters[WorkerTelemetry.Name, UnverifiedAcksInstrument],
+            NotDelivered = counters[WorkerTelemetry.Name, NotDeliveredInstrument],
         };
         output.WriteLine($"{scenarioName} (run {run}): {result}");
         var ackMismatch = result.UnverifiedAcks != result.UnverifiedRefusals
@@ -86,9 +87,10 @@ public sealed class FaultScenarioTests(ITestOutputHelper output)
 
     /// <summary>Scoped to this run: /metrics would also hold earlier tests' totals (one registry per process).</summary>
     private static CounterListener Counters() =>
-        new((IngressTelemetry.Name, UnverifiedAcksInstrument), (WorkerTelemetry.Name, UnverifiedAcksInstrument));
+        new((IngressTelemetry.Name, UnverifiedAcksInstrument), (WorkerTelemetry.Name, UnverifiedAcksInstrument), (WorkerTelemetry.Name, NotDeliveredInstrument));
 
     private const string UnverifiedAcksInstrument = "unverified_acks_total";
+    private const string NotDeliveredInstrument = "not_delivered_total";
 
     [EmbeddedKafkaTheory]
     [MemberData(nameof(SoakLedger.RunNumbers), MemberType = typeof(SoakLedger))]

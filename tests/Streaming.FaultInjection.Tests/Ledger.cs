@@ -59,35 +59,84 @@ public sealed class Ledger
     }
 
     /// <summary>
-    /// Deliveries that reached the endpoint after a later event of the same key (its first 2xx, against the
-    /// events' order on the lane's main topic). With ORDERING=key (the messages lane's default) it must be 0.
+    /// Deliveries that reached the endpoint after a later event of the same conversation (business phone
+    /// number id and customer, the ORDERING=key chain), against the events' order on the lane's main topic.
+    /// Every 2xx counts, not only an event's first: a duplicate of m1 delivered after m2 is out of order.
+    /// One pattern is not: a *rewind*, what at-least-once delivery does after a crash (the main topic is
+    /// read again from the last committed offset), where the deliveries go back to an earlier event and
+    /// then deliver, in order, again every later event that had been delivered (m1 m2 m1 m2). Events
+    /// without a customer (account-level) are in no conversation. With ORDERING=key it must be 0.
     /// </summary>
-    public static int OutOfOrder(IEnumerable<ReadRecord> main, DownstreamStub stub)
+    public static int OutOfOrder(IEnumerable<ReadRecord> main, DownstreamStub stub) => OutOfOrder(main, stub.Receipts);
+
+    public static int OutOfOrder(IEnumerable<ReadRecord> main, IEnumerable<Receipt> receipts)
     {
-        var positions = new Dictionary<string, (string Key, long Offset)>();
+        var positions = new Dictionary<string, (string Conversation, long Offset)>();
         foreach (var r in main.OrderBy(r => r.Partition).ThenBy(r => r.Offset))
         {
-            if (r.Key is not null && r.Header(HeaderNames.EventId) is { } id)
+            if (r.Header(HeaderNames.EventId) is { } id && Conversation(r) is { } conversation)
             {
-                positions.TryAdd(id, (r.Key, r.Offset));
+                positions.TryAdd(id, (conversation, r.Offset));
             }
         }
 
-        var first = stub.Receipts.Where(r => r.Answered is >= 200 and < 300).GroupBy(r => r.EventId).Select(g => g.MinBy(r => r.At)!)
-            .Where(r => positions.ContainsKey(r.EventId));
+        var deliveries = receipts.Where(r => r.Answered is >= 200 and < 300 && positions.ContainsKey(r.EventId));
         var outOfOrder = 0;
-        foreach (var key in first.GroupBy(r => positions[r.EventId].Key))
+        foreach (var conversation in deliveries.GroupBy(r => positions[r.EventId].Conversation))
         {
+            var offsets = conversation.OrderBy(r => r.At).Select(r => positions[r.EventId].Offset).ToArray();
             var highest = -1L;
-            foreach (var receipt in key.OrderBy(r => r.At))
+            for (var i = 0; i < offsets.Length; i++)
             {
-                var offset = positions[receipt.EventId].Offset;
-                outOfOrder += offset < highest ? 1 : 0;
-                highest = Math.Max(highest, offset);
+                outOfOrder += offsets[i] < highest && !Rewind(offsets, i, highest) ? 1 : 0;
+                highest = Math.Max(highest, offsets[i]);
             }
         }
 
         return outOfOrder;
+    }
+
+    /// <summary>
+    /// Whether the delivery at <paramref name="at"/>, below <paramref name="highest"/>, starts (or continues)
+    /// an in-order replay that delivers again every event above it up to the highest before any new one.
+    /// </summary>
+    private static bool Rewind(long[] offsets, int at, long highest)
+    {
+        var owed = offsets.Take(at).Where(o => o > offsets[at] && o <= highest).ToHashSet();
+        var previous = offsets[at];
+        for (var k = at + 1; k < offsets.Length && owed.Count > 0; k++)
+        {
+            if (offsets[k] < previous || offsets[k] > highest)
+            {
+                return false;
+            }
+
+            owed.Remove(offsets[k]);
+            previous = offsets[k];
+        }
+
+        return owed.Count == 0;
+    }
+
+    /// <summary>The record's conversation: its envelope's phone number id and the customer (the message's sender); null when it has none.</summary>
+    private static string? Conversation(ReadRecord record)
+    {
+        // Plain JSON, or framed (magic byte 0 and a 4-byte schema id) when the Schema Registry is on.
+        var json = record.Value.Length > 5 && record.Value[0] == 0 ? record.Value.AsMemory(5) : record.Value.AsMemory();
+        try
+        {
+            using var envelope = System.Text.Json.JsonDocument.Parse(json);
+            var root = envelope.RootElement;
+            var phone = root.TryGetProperty("phoneNumberId", out var p) && p.ValueKind == System.Text.Json.JsonValueKind.String ? p.GetString() : "";
+            return root.TryGetProperty("payload", out var payload) && payload.ValueKind == System.Text.Json.JsonValueKind.Object
+                && payload.TryGetProperty("from", out var from) && from.ValueKind == System.Text.Json.JsonValueKind.String
+                ? $"{phone}|{from.GetString()}"
+                : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Polls until nothing accepted is missing, or the deadline passes.</summary>
@@ -146,12 +195,19 @@ public sealed record LedgerResult
     /// <summary>Worker moves reported persisted without an offset and produced again (whatsapp_worker_unverified_acks_total, in-process workers).</summary>
     public long UnverifiedMoves { get; init; }
 
-    /// <summary>Messages-lane deliveries that came after a later event of their key (see <see cref="Ledger.OutOfOrder"/>).</summary>
+    /// <summary>Messages-lane deliveries, duplicates included, that came after a later event of their conversation (see <see cref="Ledger.OutOfOrder"/>).</summary>
     public int OutOfOrderPerKey { get; init; }
+
+    /// <summary>
+    /// Records the workers settled without a delivery or a dead letter, each counted with its reason
+    /// (whatsapp_worker_not_delivered_total: duplicate, superseded, already-settled). Not a loss: an event
+    /// is lost only if its id is <see cref="Missing"/>, i.e. no copy of it was delivered or dead-lettered.
+    /// </summary>
+    public long NotDelivered { get; init; }
 
     public override string ToString() =>
         $"accepted {Accepted}, refused (503) {Refused} ({UnverifiedRefusals} unverified), delivered {Delivered}, dead-lettered {DeadLettered}, "
         + $"duplicates {Duplicates}, missing {Missing.Count}, unverified acks: ingress {UnverifiedAcks}, worker moves {UnverifiedMoves}"
-        + $", out-of-order deliveries per key {OutOfOrderPerKey}"
+        + $", out-of-order deliveries per conversation {OutOfOrderPerKey}, dropped as duplicate or superseded {NotDelivered}"
         + (Missing.Count > 0 ? $" (e.g. {string.Join(", ", Missing.Take(5))})" : "");
 }

@@ -44,7 +44,8 @@ public static class SoakLedger
         new("missing", r => Sum(r, x => x.Missing.Count)),
         new("unverified acks: ingress (503s) / worker moves", r => $"{Sum(r, x => x.UnverifiedAcks)} ({Sum(r, x => x.UnverifiedRefusals)}) / {Sum(r, x => x.UnverifiedMoves)}"),
         new("503s", r => Sum(r, x => x.Refused)),
-        new("out-of-order per key", r => Sum(r, x => x.OutOfOrderPerKey)),
+        new("out-of-order per conversation (every delivery)", r => Sum(r, x => x.OutOfOrderPerKey)),
+        new("not delivered: duplicate / superseded (counted, not lost)", r => Sum(r, x => x.NotDelivered)),
     ];
 
     public static void Record(SoakRun run)

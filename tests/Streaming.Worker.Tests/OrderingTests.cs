@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Streaming.Contracts;
 using Streaming.Testing;
+using Streaming.Worker.Telemetry;
 using Xunit.Abstractions;
 
 namespace Streaming.Worker.Tests;
@@ -86,6 +87,12 @@ public sealed class OrderingTests(ITestOutputHelper output)
         await scenario.StartWorkerAsync(Lane.Messages);
         Assert.Empty(await scenario.WaitSettledAsync(Lane.Messages, [.. Conversation, .. others.Select(o => o.Item1)], Settle));
         AssertConversationInOrder(scenario, []);
+        // The followers' main offsets may not have been committed before the kill: read again, they are
+        // recognised as already in the chain, not forwarded twice. Every delivery, duplicates included, in order.
+        var every = scenario.Stub.Receipts.Where(r => r.Key == Customer && r.Answered is >= 200 and < 300).OrderBy(r => r.At)
+            .Select(r => Array.IndexOf(Conversation, r.EventId)).ToArray();
+        output.WriteLine("every delivery of the conversation: " + string.Join(",", every.Select(i => $"m{i + 1}")));
+        Assert.True(every.Zip(every.Skip(1)).All(p => p.First <= p.Second), "a delivery came after a later one: " + string.Join(",", every.Select(i => $"m{i + 1}")));
     }
 
     [Fact]
@@ -93,6 +100,7 @@ public sealed class OrderingTests(ITestOutputHelper output)
     {
         await using var scenario = await PipelineScenario.StartAsync(retryDelays: "3s,4s");
         scenario.Stub.Reply = FailHeadTwice;
+        using var counters = new CounterListener((WorkerTelemetry.Name, "order_released_total"));
         Uri Url(string replica) => new(scenario.Stub.LaneUrl(Lane.Messages) + "?replica=" + replica);
         var first = await scenario.StartWorkerAsync(Lane.Messages, ("DELIVERY_URL", Url("a").ToString()));
         var others = Others("takeover");
@@ -108,6 +116,8 @@ public sealed class OrderingTests(ITestOutputHelper output)
         var byReplica = FirstDeliveries(scenario.Stub).Where(r => r.Key == Customer).Select(r => r.Replica).ToArray();
         output.WriteLine("conversation delivered by: " + string.Join(",", byReplica));
         Assert.All(byReplica, r => Assert.Equal("b", r));
+        // The new owner releases the conversation its predecessor blocked (under its own epoch, not fenced).
+        await Poll.UntilAsync(() => counters[WorkerTelemetry.Name, "order_released_total"] >= 1, Settle, "the new owner to release the conversation");
     }
 
     /// <summary>
@@ -153,7 +163,7 @@ public sealed class OrderingTests(ITestOutputHelper output)
     }
 
     [Fact]
-    public async Task More_followers_than_the_bound_go_to_the_dead_letter_topic_as_order_blocked_and_are_counted()
+    public async Task More_followers_than_the_bound_go_to_the_dead_letter_topic_as_order_blocked_with_their_destination_and_are_counted()
     {
         await using var scenario = await PipelineScenario.StartAsync();
         scenario.Stub.Reply = FailHeadTwice;
@@ -165,6 +175,8 @@ public sealed class OrderingTests(ITestOutputHelper output)
         var blocked = scenario.DeadLetters(Lane.Messages).Select(d => d.Letter).ToArray();
         Assert.Equal(Conversation.Skip(3), blocked.Select(l => l.EventId).Order());
         Assert.All(blocked, l => Assert.Equal(DeadLetterReasons.OrderBlocked, l.Reason));
+        // The head's destination, so that `streamctl dlq replay --destination` finds them.
+        Assert.All(blocked, l => Assert.Equal("default", l.Destination));
         var metrics = await worker.Client.GetStringAsync("/metrics");
         Assert.Equal(2, MetricsText.Value(metrics, "whatsapp_worker_dead_lettered_total{lane=\"messages\",reason=\"order-blocked\""));
     }
@@ -205,6 +217,45 @@ public sealed class OrderingTests(ITestOutputHelper output)
         Assert.Equal(["delivered", "read"], ranks);
         Assert.Equal(1, scenario.Stub.Attempts($"{wamid}:sent"));
         Assert.Empty(scenario.DeadLetters(Lane.Statuses));
+    }
+
+    /// <summary>
+    /// Status truth across a rolling restart: the new worker knows the highest rank delivered or in flight
+    /// before it, whether a lower status waits in a tier (A: <c>delivered</c> retried, <c>read</c> delivered
+    /// meanwhile) or comes late from Meta with nothing of its message pending (B: <c>read</c> delivered from
+    /// the main topic, then <c>delivered</c> after the restart).
+    /// </summary>
+    [Fact]
+    public async Task A_status_never_goes_backwards_across_a_rolling_restart()
+    {
+        // A's delivered waits 10 s: the restart comes before it is due, so the new worker reads it.
+        await using var scenario = await PipelineScenario.StartAsync(retryDelays: "10s,20s");
+        const string a = "wamid.restart-a";
+        const string b = "wamid.restart-b";
+        const string recipient = "4917770002";
+        scenario.Stub.Reply = (r, attempt) => r.EventId == $"{a}:delivered" && attempt == 1 ? new StubReply(503) : StubReply.Ok;
+        using var counters = new CounterListener((WorkerTelemetry.Name, "statuses_superseded_total"), (WorkerTelemetry.Name, "not_delivered_total"));
+        var first = await scenario.StartWorkerAsync(Lane.Statuses);
+
+        scenario.ProduceEnvelope(Lane.Statuses, $"{a}:delivered", recipient, Status(a, recipient, "delivered"));
+        await Poll.UntilAsync(() => scenario.RetryRecords(Lane.Statuses).Count == 1, Settle, "A's delivered to wait in a retry tier");
+        scenario.ProduceEnvelope(Lane.Statuses, $"{a}:read", recipient, Status(a, recipient, "read"));
+        scenario.ProduceEnvelope(Lane.Statuses, $"{b}:read", recipient, Status(b, recipient, "read"));
+        await Poll.UntilAsync(() => scenario.Stub.Delivered.Contains($"{a}:read") && scenario.Stub.Delivered.Contains($"{b}:read"), Settle, "both reads to be delivered");
+        await first.StopAsync();
+        Assert.DoesNotContain($"{a}:delivered", scenario.Stub.Delivered);
+
+        await scenario.StartWorkerAsync(Lane.Statuses);
+        scenario.ProduceEnvelope(Lane.Statuses, $"{b}:delivered", recipient, Status(b, recipient, "delivered"));
+
+        await Poll.UntilAsync(() => counters[WorkerTelemetry.Name, "statuses_superseded_total"] >= 2, Settle, "both lower statuses to be counted superseded by the new worker");
+        Assert.Equal(2, counters[WorkerTelemetry.Name, "statuses_superseded_total"]);
+        var ranks = FirstDeliveries(scenario.Stub).Select(r => r.EventId).ToArray();
+        output.WriteLine("the sink saw: " + string.Join(", ", ranks));
+        Assert.Equal([$"{a}:read", $"{b}:read"], ranks.Order());
+        Assert.Equal(2, counters[WorkerTelemetry.Name, "not_delivered_total"]);
+        Assert.Equal(1, scenario.Stub.Attempts($"{a}:delivered"));
+        Assert.Equal(0, scenario.Stub.Attempts($"{b}:delivered"));
     }
 
     private static byte[] Status(string wamid, string recipient, string status) =>

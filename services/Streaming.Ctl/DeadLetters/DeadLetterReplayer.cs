@@ -22,6 +22,8 @@ public sealed class DeadLetterReplayer(CtlContext context, LaneTopics lane) : ID
         HeaderNames.NotBefore, HeaderNames.OriginTopic, HeaderNames.ReplayedFrom, HeaderNames.DlqReason,
         // The worker routes a replay afresh with the table of the moment.
         HeaderNames.Destination,
+        // Its place in an ORDERING=key chain of the failed journey: a replay is a new event of its conversation.
+        HeaderNames.OrderChain, HeaderNames.OrderSeq, HeaderNames.OrderVersion, HeaderNames.AfterDeadLetter,
     ];
 
     private static readonly TimeSpan ReportTimeout = TimeSpan.FromSeconds(30);

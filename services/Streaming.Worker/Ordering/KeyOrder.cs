@@ -1,22 +1,27 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Streaming.Contracts;
 using Streaming.Kafka;
+using Streaming.Worker.Consuming;
 using Streaming.Worker.Processing;
 
 namespace Streaming.Worker.Ordering;
 
 /// <summary>
-/// ORDERING=key. When an event of key K goes to a retry tier it becomes the head of K's chain; the later
-/// events of K join the chain (header order-seq) and are forwarded, without an attempt, into the tier where
-/// the head waits, with the head's not-before. So all pending events of K sit in one retry partition, head
-/// first, and the tier's own order keeps K's order. When the head moves on (another tier), the followers
-/// behind it follow it there; when it is delivered or dead-lettered, the next one is the head. Once the
-/// whole chain is settled, the main partition's owner releases K. State: <see cref="OrderStateStore"/>.
-/// A read that is late can only send a follower to a tier the head already left, which forwards it again
-/// (delay, never reordering); a key is blocked only by the replica that owns its main partition.
+/// ORDERING=key, the I/O around <see cref="OrderState"/>. A conversation is one business phone number id and
+/// one customer (<see cref="ChainKey"/>). When an event of a conversation goes to a retry tier it becomes the
+/// head of the conversation's chain; its later events join the chain (header order-seq) and are forwarded,
+/// without an attempt, into the tier where the head waits, with the head's not-before. So all pending events
+/// of the conversation sit in one retry partition, head first, and the tier's own order keeps their order.
+/// When the head moves on (another tier), the followers behind it follow it there; when it ends in any way
+/// (delivered, dead-lettered for any reason, settled without delivery), the next one is the head. Once the
+/// whole chain is settled, the main partition's owner releases the conversation. State:
+/// <see cref="OrderStateStore"/>. A read that is late can only send a follower to a tier the head already
+/// left, which forwards it again (delay, never reordering); a conversation is blocked only by the replica that
+/// owns its main partition, under its epoch, so a previous owner's late writes are fenced.
 /// </summary>
 public sealed class KeyOrder(
     OrderStateStore store,
@@ -24,13 +29,12 @@ public sealed class KeyOrder(
     OrderingMetrics metrics,
     Topology topology,
     IOptions<WorkerOptions> options,
-    IOptions<OrderingOptions> ordering,
     TimeProvider time,
     ILogger<KeyOrder> logger)
 {
     private readonly LaneTopics _lane = topology[options.Value.Lane];
-    private readonly int _maxBlocked = ordering.Value.MaxBlocked;
     private readonly KeyLocks _locks = new();
+    private readonly ConcurrentDictionary<TopicPartitionOffset, int> _headFailures = new();
 
     /// <summary>
     /// How long a follower found out of turn in its head's own tier waits before it is read again: long
@@ -39,10 +43,18 @@ public sealed class KeyOrder(
     /// </summary>
     internal static readonly TimeSpan OutOfTurnPause = TimeSpan.FromMilliseconds(500);
 
+    /// <summary>
+    /// Settles <paramref name="record"/> in its conversation's order: attempts it through
+    /// <paramref name="process"/> when it is its conversation's next event, otherwise forwards it behind the
+    /// head, dead-letters it (order-blocked) or drops it, counted, as a duplicate. Headers set for what runs
+    /// after (order-chain, order-seq, order-version, after-dead-letter) are on the record when
+    /// <paramref name="process"/> is called.
+    /// </summary>
     public async Task<ProcessingOutcome> HandleAsync(
-        ConsumeResult<string?, byte[]> record, Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
+        ConsumeResult<string?, byte[]> record, EventEnvelope envelope,
+        Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
-        if (record.Message.Key is not { } key)
+        if (ChainKey.Of(envelope) is not { } key)
         {
             return await process(record, ct);
         }
@@ -50,7 +62,7 @@ public sealed class KeyOrder(
         await store.Ready.WaitAsync(ct);
         if (record.Topic == _lane.Main.Name)
         {
-            return await FromMainAsync(key, record, process, ct);
+            return await FromMainAsync(key, envelope.EventId, record, process, ct);
         }
 
         if (Header(record, HeaderNames.OrderChain) is not { } chain || Number(record, HeaderNames.OrderSeq) is not { } seq)
@@ -58,59 +70,65 @@ public sealed class KeyOrder(
             return await process(record, ct);
         }
 
-        return await InTierAsync(key, chain, (int)seq, record, process, ct);
+        return await InTierAsync(key, chain, (int)seq, envelope.EventId, record, process, ct);
     }
 
-    /// <summary>Releases a key whose chain is settled (called by the store's sweep for owned keys).</summary>
+    /// <summary>Releases a conversation whose chain is settled (called by the store's sweep for owned ones).</summary>
     public async Task ReleaseIfSettledAsync(string key, CancellationToken ct)
     {
         using var held = await _locks.EnterAsync(key, ct);
-        if (store.Block(key) is { } block && store.Progress(key, block.Chain) is { } p && p.Done >= block.Seq)
+        if (store.State.IsSettled(key))
         {
             await ReleaseAsync(key, ct);
         }
     }
 
     private async Task<ProcessingOutcome> FromMainAsync(
-        string key, ConsumeResult<string?, byte[]> record, Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
+        string key, string eventId, ConsumeResult<string?, byte[]> record,
+        Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
-        var eventId = Header(record, HeaderNames.EventId) ?? "";
-        // Most keys are not blocked: no lock then. Only this key's main partition owner (here, one event of
-        // the key at a time) ever blocks it, so the answer cannot change under our feet.
-        using (var held = store.Block(key) is null ? null : await _locks.EnterAsync(key, ct))
+        // A replay from the DLQ brings back the order headers of its first journey: they name another
+        // chain's state and are never read from the main topic.
+        RemoveHeader(record, HeaderNames.AfterDeadLetter);
+        RemoveHeader(record, HeaderNames.OrderVersion);
+        var state = store.State;
+
+        // Most conversations are not blocked: no lock then. Only the main partition's owner (here, one event
+        // of the conversation at a time) ever blocks one, so the answer cannot change under our feet.
+        using (var held = state.Block(key) is null ? null : await _locks.EnterAsync(key, ct))
         {
-            if (store.Block(key) is { } block)
+            switch (state.OnMain(key, record.Partition.Value, record.Offset.Value))
             {
-                var progress = store.Progress(key, block.Chain);
-                var done = progress?.Done ?? 0;
-                if (done >= block.Seq)
+                case MainDecision.Drop drop:
+                    return NotDelivered(eventId, drop.Reason, drop.Chain);
+                case MainDecision.OrderBlocked blocked:
                 {
-                    await ReleaseAsync(key, ct);
+                    // Bounded: the conversation's events wait in Kafka, but a head that fails for hours must not
+                    // collect a day of the conversation behind it. These go to the DLQ, to be replayed, with the
+                    // destination of their business so that `dlq replay --destination` finds them.
+                    if (blocked.Block.Destination is { } destination)
+                    {
+                        SetHeader(record, HeaderNames.Destination, destination);
+                    }
+
+                    var retry = RetryState.From(record, _lane);
+                    return await router.DeadLetterAsync(record, retry, eventId, DeadLetterReasons.OrderBlocked, retry.Attempts, null,
+                        $"{blocked.Waiting} events of this conversation already wait behind {blocked.Block.Chain} (ORDERING_MAX_BLOCKED)", ct);
                 }
-                else if (block.Chain == eventId)
-                {
-                    // The head itself, read again after a crash: it is already in its chain.
-                    return ProcessingOutcome.Dropped;
-                }
-                else if (block.Seq - done - 1 >= _maxBlocked)
-                {
-                    // Bounded: the key's events wait in Kafka, but a head that fails for hours must not
-                    // collect a day of the conversation behind it. These go to the DLQ, to be replayed.
-                    var state = RetryState.From(record, _lane);
-                    return await router.DeadLetterAsync(record, state, eventId, DeadLetterReasons.OrderBlocked, state.Attempts, null,
-                        $"{block.Seq - done - 1} events of this key already wait behind {block.Chain} (ORDERING_MAX_BLOCKED {_maxBlocked})", ct);
-                }
-                else
-                {
-                    var (tier, notBefore) = progress is null ? (block.Tier, block.NotBefore) : (progress.Tier, progress.NotBefore);
-                    SetHeader(record, HeaderNames.OrderChain, block.Chain);
-                    SetHeader(record, HeaderNames.OrderSeq, (block.Seq + 1).ToString(CultureInfo.InvariantCulture));
-                    await router.FollowAsync(record, tier, notBefore, ct);
-                    await store.WriteBlockAsync(key, block with { Seq = block.Seq + 1 }, ct);
+
+                case MainDecision.Follow follow:
+                    SetHeader(record, HeaderNames.OrderChain, follow.Block.Chain);
+                    SetHeader(record, HeaderNames.OrderSeq, follow.Seq.ToString(CultureInfo.InvariantCulture));
+                    await router.FollowAsync(record, follow.Tier, follow.NotBefore, ct);
+                    // A crash here re-reads the record and forwards it again with the same seq: the second
+                    // copy is dropped as already settled. Once the block is written, a re-read is a duplicate.
+                    await store.WriteBlockAsync(key, follow.Block, ct);
                     metrics.Followed();
-                    logger.Followed(eventId, block.Chain, tier);
-                    return new ProcessingOutcome(OutcomeKind.Retried, tier, notBefore);
-                }
+                    logger.Followed(eventId, follow.Block.Chain, follow.Tier);
+                    return new ProcessingOutcome(OutcomeKind.Retried, follow.Tier, follow.NotBefore);
+                case MainDecision.Attempt { ReleaseFirst: true }:
+                    await ReleaseAsync(key, ct);
+                    break;
             }
         }
 
@@ -121,7 +139,8 @@ public sealed class KeyOrder(
         if (outcome is { Kind: OutcomeKind.Retried, Topic: { } headTier, NotBefore: { } due })
         {
             using var held = await _locks.EnterAsync(key, ct);
-            await store.WriteBlockAsync(key, new ChainBlock(eventId, 1, record.Partition.Value, headTier, due), ct);
+            await store.WriteBlockAsync(key, state.HeadBlocked(eventId, record.Partition.Value, record.Offset.Value, headTier, due,
+                Header(record, HeaderNames.Destination)), ct);
             metrics.Blocked();
         }
 
@@ -129,88 +148,106 @@ public sealed class KeyOrder(
     }
 
     private async Task<ProcessingOutcome> InTierAsync(
-        string key, string chain, int seq, ConsumeResult<string?, byte[]> record,
+        string key, string chain, int seq, string eventId, ConsumeResult<string?, byte[]> record,
         Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
-        if (store.Block(key)?.Chain != chain || Unexpected(key, chain, seq, record.Topic))
+        var state = store.State;
+        if (state.NeedsCatchUp(key, chain, seq, record.Topic))
         {
             // What this replica knows may be a little behind what others wrote: read up to now once.
             await store.CatchUpBoundedAsync(ct);
         }
 
-        if (store.Block(key) is not { } block || block.Chain != chain)
+        switch (state.OnTier(key, chain, seq, eventId, record.Topic, Number(record, HeaderNames.OrderVersion), time.GetUtcNow(), OutOfTurnPause))
         {
-            // Not (or no longer) the key's chain, e.g. a copy left by a crash after its chain was released.
-            return await process(record, ct);
-        }
+            case TierDecision.Drop drop:
+                return NotDelivered(eventId, drop.Reason, chain);
+            case TierDecision.Follow follow:
+                await router.FollowAsync(record, follow.Tier, follow.NotBefore, ct);
+                metrics.Followed();
+                logger.Followed(eventId, chain, follow.Tier);
+                return new ProcessingOutcome(OutcomeKind.Retried, follow.Tier, follow.NotBefore);
+            case TierDecision.Head head:
+            {
+                SetHeader(record, HeaderNames.OrderVersion, head.Version.ToString(CultureInfo.InvariantCulture));
+                if (head.AfterDeadLetter is { } deadHead)
+                {
+                    SetHeader(record, HeaderNames.AfterDeadLetter, deadHead);
+                }
+                else
+                {
+                    RemoveHeader(record, HeaderNames.AfterDeadLetter);
+                }
 
-        var progress = store.Progress(key, chain);
-        var done = progress?.Done ?? 0;
-        if (seq <= done)
-        {
-            return ProcessingOutcome.Dropped; // settled already: a copy written twice around a crash
-        }
+                var outcome = await AttemptHeadAsync(record, eventId, process, ct);
+                var end = outcome.Kind switch
+                {
+                    OutcomeKind.Retried => HeadEnd.Retried,
+                    OutcomeKind.DeadLettered => HeadEnd.DeadLettered,
+                    _ => HeadEnd.Settled,
+                };
+                await store.WriteProgressAsync(key, OrderState.AfterHead(chain, seq, head, end, eventId, record.Topic, outcome.Topic, outcome.NotBefore, time.GetUtcNow()), ct);
+                return outcome;
+            }
 
-        var (headTier, headDue) = progress is null ? (block.Tier, block.NotBefore) : (progress.Tier, progress.NotBefore);
-        if (seq > done + 1)
-        {
-            // Not the head: never attempted, whatever tier it is in. Even in the head's own tier it need not
-            // sit behind its predecessors: a follower's first failure puts it back into the tier it was read
-            // from, behind the followers still there; and while the head's old tier still forwards the older
-            // followers, the main topic's owner already sends newer ones straight into the head's new tier.
-            // So it goes behind them again (delay, never reordering); when that is its own tier, not before a
-            // short pause, so that it waits for a predecessor still on its way rather than circling.
-            var due = headTier == record.Topic ? Max(headDue, time.GetUtcNow() + OutOfTurnPause) : headDue;
-            await router.FollowAsync(record, headTier, due, ct);
-            metrics.Followed();
-            logger.Followed(Header(record, HeaderNames.EventId) ?? "?", chain, headTier);
-            return new ProcessingOutcome(OutcomeKind.Retried, headTier, due);
+            default:
+                return await process(record, ct);
         }
-
-        // The chain's head: every event before it is settled.
-        var version = Math.Max(progress?.Version ?? 0, Number(record, HeaderNames.OrderVersion) ?? 0) + 1;
-        SetHeader(record, HeaderNames.OrderVersion, version.ToString(CultureInfo.InvariantCulture));
-        if (progress?.AfterDeadLetter is { } deadHead)
-        {
-            SetHeader(record, HeaderNames.AfterDeadLetter, deadHead);
-        }
-
-        var outcome = await process(record, ct);
-        var next = outcome.Kind switch
-        {
-            OutcomeKind.Retried => new ChainProgress(chain, version, done, outcome.Topic!, outcome.NotBefore!.Value, progress?.AfterDeadLetter),
-            OutcomeKind.DeadLettered => new ChainProgress(chain, version, seq, record.Topic, time.GetUtcNow(), Header(record, HeaderNames.EventId)),
-            _ => new ChainProgress(chain, version, seq, record.Topic, time.GetUtcNow(), progress?.AfterDeadLetter),
-        };
-        await store.WriteProgressAsync(key, next, ct);
-        return outcome;
     }
 
     /// <summary>
-    /// A follower that finds its head neither settled nor elsewhere: news may be late (read up to now once
-    /// before it goes behind again), or it is out of turn in the head's tier (see <see cref="InTierAsync"/>).
+    /// The head's attempt. An exception is retried by the consumer as for any record; at its last try the
+    /// head is dead-lettered here (processing-error) rather than by the consumer, so that the chain records
+    /// its end and its followers move on instead of circulating behind it forever.
     /// </summary>
-    private bool Unexpected(string key, string chain, int seq, string topic)
+    private async Task<ProcessingOutcome> AttemptHeadAsync(
+        ConsumeResult<string?, byte[]> record, string eventId,
+        Func<ConsumeResult<string?, byte[]>, CancellationToken, Task<ProcessingOutcome>> process, CancellationToken ct)
     {
-        var block = store.Block(key);
-        var progress = store.Progress(key, chain);
-        var done = progress?.Done ?? 0;
-        return block is not null && seq > done + 1 && (progress?.Tier ?? block.Tier) == topic;
+        var at = record.TopicPartitionOffset;
+        try
+        {
+            var outcome = await process(record, ct);
+            _headFailures.TryRemove(at, out _);
+            return outcome;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            var failures = _headFailures.AddOrUpdate(at, 1, (_, n) => n + 1);
+            if (failures < ProcessingAttempts.Default)
+            {
+                throw;
+            }
+
+            _headFailures.TryRemove(at, out _);
+            logger.HeadProcessingFailed(eventId, failures, e);
+            var retry = RetryState.From(record, _lane);
+            return await router.DeadLetterAsync(record, retry, eventId, DeadLetterReasons.ProcessingError, retry.Attempts, null,
+                $"processing failed {failures} times: {e.GetType().Name}: {e.Message}", ct);
+        }
+    }
+
+    private ProcessingOutcome NotDelivered(string eventId, string reason, string chain)
+    {
+        metrics.NotDelivered(reason);
+        logger.NotDelivered(eventId, reason, chain);
+        return ProcessingOutcome.Dropped;
     }
 
     private async Task ReleaseAsync(string key, CancellationToken ct)
     {
-        await store.WriteProgressAsync(key, null, ct);
-        await store.WriteBlockAsync(key, null, ct);
-        metrics.Released();
+        if (store.State.Block(key) is { } block && await store.ReleaseAsync(key, block, ct))
+        {
+            metrics.Released();
+        }
     }
-
-    private static DateTimeOffset Max(DateTimeOffset a, DateTimeOffset b) => a > b ? a : b;
 
     private static string? Header(ConsumeResult<string?, byte[]> record, string name) => RetryState.Header(record.Message.Headers, name);
 
     private static long? Number(ConsumeResult<string?, byte[]> record, string name) =>
         long.TryParse(Header(record, name), NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : null;
+
+    private static void RemoveHeader(ConsumeResult<string?, byte[]> record, string name) => record.Message.Headers?.Remove(name);
 
     private static void SetHeader(ConsumeResult<string?, byte[]> record, string name, string value)
     {

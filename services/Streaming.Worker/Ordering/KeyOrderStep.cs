@@ -16,7 +16,7 @@ internal sealed class KeyOrderStep(KeyOrder keys, OrderStateStore store, IOption
             return;
         }
 
-        context.Outcome = await keys.HandleAsync(context.Record, async (_, _) =>
+        context.Outcome = await keys.HandleAsync(context.Record, context.Envelope, async (_, _) =>
         {
             await next(context);
             return context.Outcome!;

@@ -3,10 +3,21 @@ using System.Text.Json.Serialization;
 namespace Streaming.Worker.Ordering;
 
 /// <summary>
-/// A blocked key: its chain (named by the head's event id) and how many of its events were handed into the
-/// chain (head = 1). Written only by the owner of the key's main-topic partition, so it has one writer.
+/// A blocked conversation: its chain (named by the head's event id) and how many of its events were handed
+/// into the chain (head = 1). Written only by the owner of the conversation's main-topic partition, under
+/// that owner's <see cref="Epoch"/> (see <see cref="OwnerClaim"/>): a write of an earlier owner that lands
+/// late is fenced. <see cref="LastOffset"/> is the main-topic offset of the last event handed in, so that
+/// reading it again after a crash (before its offset was committed) is recognised and not forwarded twice.
+/// <see cref="Destination"/>: where the head was routed, stamped on the chain's order-blocked dead letters.
 /// </summary>
-public sealed record ChainBlock(string Chain, int Seq, int MainPartition, string Tier, DateTimeOffset NotBefore);
+public sealed record ChainBlock(
+    string Chain, int Seq, int MainPartition, string Tier, DateTimeOffset NotBefore, long Epoch = 0, long LastOffset = -1, string? Destination = null);
+
+/// <summary>
+/// An owner of a main partition, claimed by the replica it is assigned to before it decides anything there:
+/// epochs only grow, so blocks written under a lower epoch after the claim are a previous owner's late writes.
+/// </summary>
+public sealed record OwnerClaim(int MainPartition, long Epoch);
 
 /// <summary>
 /// How far a chain got, written by whichever replica holds the chain's current retry partition: every event
@@ -23,4 +34,5 @@ public sealed record StatusMark(int Rank, DateTimeOffset At);
 [JsonSerializable(typeof(ChainBlock))]
 [JsonSerializable(typeof(ChainProgress))]
 [JsonSerializable(typeof(StatusMark))]
+[JsonSerializable(typeof(OwnerClaim))]
 internal sealed partial class OrderingJsonContext : JsonSerializerContext;

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Confluent.Kafka;
 using Microsoft.Extensions.Options;
+using Streaming.Contracts;
 using Streaming.Kafka;
 using Streaming.Kafka.Clients;
 using Streaming.Worker.Consuming;
@@ -24,9 +25,16 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     internal const string ChainPrefix = "c|";
     internal const string ProgressPrefix = "p|";
     internal const string StatusPrefix = "s|";
+    internal const string ClaimPrefix = "o|";
     private const string WriterHeader = "order-writer";
+
+    // On a release (tombstone), what a value would say: whose write it is, and the chain's last main offset.
+    private const string EpochHeader = "order-epoch";
+    private const string PartitionHeader = "order-partition";
+    private const string LastOffsetHeader = "order-last-offset";
+    private static readonly TimeSpan ReleasedWindow = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan StrayWindow = TimeSpan.FromMinutes(10);
     private static readonly TimeSpan CatchUpLimit = TimeSpan.FromSeconds(15);
-    private static readonly TimeSpan NotedWindow = TimeSpan.FromMinutes(2);
 
     private readonly string _topic;
     private readonly int _partitions;
@@ -38,10 +46,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     private readonly ILogger<OrderStateStore> _logger;
     private readonly IConsumer<string?, byte[]> _tail;
     private readonly byte[] _writer = Encoding.UTF8.GetBytes(Guid.NewGuid().ToString("N"));
-    private readonly ConcurrentDictionary<string, ChainBlock> _blocks = new();
-    private readonly ConcurrentDictionary<string, ChainProgress> _progress = new();
     private readonly ConcurrentDictionary<string, StatusMark> _marks = new();
-    private readonly ConcurrentDictionary<string, StatusMark> _noted = new();
     private readonly ConcurrentDictionary<int, long> _positions = new();
     private readonly ConcurrentDictionary<int, byte> _ownedMain = new();
     private readonly CancellationTokenSource _stop = new();
@@ -65,6 +70,7 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         _fetchRound = TimeSpan.FromMilliseconds((3 * options.Value.FetchWaitMs) + 100);
         _time = time;
         _logger = logger;
+        State = new OrderState(ordering.Value.MaxBlocked);
         _tail = clients.Consumer<string?, byte[]>(new ConsumerConfig
         {
             // Assigned by hand, never committed: the group id is only required by the client.
@@ -85,68 +91,127 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     /// <summary>Invoked by the tail's sweep: a key whose chain is fully settled, on a main partition this replica owns.</summary>
     public Func<string, Task>? ChainSettled { get; set; }
 
-    public int BlockedKeys => _blocks.Count;
+    /// <summary>The ORDERING=key state, as far as the order topic has been read (and this replica's own writes acknowledged).</summary>
+    public OrderState State { get; }
+
+    public int BlockedKeys => State.BlockedKeys;
 
     public int StatusMarks => _marks.Count;
 
-    public ChainBlock? Block(string key) => _blocks.GetValueOrDefault(key);
+    /// <summary>A write of an earlier owner (or epoch), read or acknowledged after a newer owner claimed, was ignored.</summary>
+    public event Action? WriteFenced;
+
+    public ChainBlock? Block(string key) => State.Block(key);
 
     /// <summary>The chain's progress, if what is known is about that chain.</summary>
-    public ChainProgress? Progress(string key, string chain) => _progress.TryGetValue(key, out var p) && p.Chain == chain ? p : null;
+    public ChainProgress? Progress(string key, string chain) => State.Progress(key, chain);
 
-    /// <summary>The highest rank known for the message id: written (pending or delivered) or only noted here.</summary>
-    public StatusMark? Mark(string messageId)
-    {
-        var now = _time.GetUtcNow();
-        var written = _marks.TryGetValue(messageId, out var m) && now - m.At < _statusWindow ? m : null;
-        var noted = _noted.TryGetValue(messageId, out var n) && now - n.At < NotedWindow ? n : null;
-        return written is null ? noted : noted is null || written.Rank >= noted.Rank ? written : noted;
-    }
-
-    /// <summary>Whether a rank of the message id was written (something of it went through a retry tier).</summary>
-    public bool HasWrittenMark(string messageId) => _marks.TryGetValue(messageId, out var m) && _time.GetUtcNow() - m.At < _statusWindow;
-
-    /// <summary>
-    /// A status delivered straight from the main topic with nothing of its message pending: remembered
-    /// here only, briefly, against Meta's own reordering (the same replica reads the message's later
-    /// statuses, they share its key). Not written: most statuses never need it, and writing each would
-    /// double the lane's Kafka writes.
-    /// </summary>
-    public void NoteDelivered(string messageId, StatusMark mark) =>
-        _noted.AddOrUpdate(messageId, mark, (_, current) => current.Rank >= mark.Rank ? current : mark);
+    /// <summary>The highest rank written for the message id (delivered, in flight or pending), within the window.</summary>
+    public StatusMark? Mark(string messageId) =>
+        _marks.TryGetValue(messageId, out var m) && _time.GetUtcNow() - m.At < _statusWindow ? m : null;
 
     public bool OwnsMain(int partition) => _ownedMain.ContainsKey(partition);
 
-    public async Task WriteBlockAsync(string key, ChainBlock? block, CancellationToken ct)
+    /// <summary>
+    /// Writes a block into the order partition of its main partition, where that partition's owner claims
+    /// are: what the block's epoch is compared with is then exactly what was claimed before it landed.
+    /// Returns false when it is fenced (this replica no longer owns the partition).
+    /// </summary>
+    public async Task<bool> WriteBlockAsync(string key, ChainBlock block, CancellationToken ct)
     {
-        await WriteAsync(ChainPrefix + key, block is null ? null : JsonSerializer.SerializeToUtf8Bytes(block, OrderingJsonContext.Default.ChainBlock), ct);
-        ApplyBlock(key, block);
+        await WriteAsync(OrderPartition(block.MainPartition), ChainPrefix + key, JsonSerializer.SerializeToUtf8Bytes(block, OrderingJsonContext.Default.ChainBlock), [], ct);
+        return Fenced(key, State.ApplyBlock(key, block));
     }
 
-    public async Task WriteProgressAsync(string key, ChainProgress? progress, CancellationToken ct)
+    /// <summary>
+    /// Releases a settled conversation: one tombstone of its block, fenced by the headers it carries. Its
+    /// progress is forgotten with it, not written: a progress record read later names a chain that has no
+    /// block, is never taken for a newer chain's, and is forgotten after a while (one record less per chain).
+    /// </summary>
+    public async Task<bool> ReleaseAsync(string key, ChainBlock block, CancellationToken ct)
     {
-        await WriteAsync(ProgressPrefix + key, progress is null ? null : JsonSerializer.SerializeToUtf8Bytes(progress, OrderingJsonContext.Default.ChainProgress), ct);
-        ApplyProgress(key, progress);
+        var epoch = State.ReleaseEpoch(block);
+        await WriteAsync(OrderPartition(block.MainPartition), ChainPrefix + key, null, [
+            (EpochHeader, Format(epoch)), (PartitionHeader, Format(block.MainPartition)), (LastOffsetHeader, Format(block.LastOffset))], ct);
+        return Fenced(key, State.ApplyRelease(key, block.MainPartition, epoch, block.LastOffset, _time.GetUtcNow()));
+    }
+
+    public async Task WriteProgressAsync(string key, ChainProgress progress, CancellationToken ct)
+    {
+        await WriteAsync(null, ProgressPrefix + key, JsonSerializer.SerializeToUtf8Bytes(progress, OrderingJsonContext.Default.ChainProgress), [], ct);
+        State.ApplyProgress(key, progress);
     }
 
     public async Task WriteMarkAsync(string messageId, StatusMark mark, CancellationToken ct)
     {
-        await WriteAsync(StatusPrefix + messageId, JsonSerializer.SerializeToUtf8Bytes(mark, OrderingJsonContext.Default.StatusMark), ct);
+        await WriteAsync(null, StatusPrefix + messageId, JsonSerializer.SerializeToUtf8Bytes(mark, OrderingJsonContext.Default.StatusMark), [], ct);
         ApplyMark(messageId, mark);
     }
 
     public void Assigned(IReadOnlyCollection<TopicPartition> partitions)
     {
-        foreach (var tp in partitions.Where(p => p.Topic == _mainTopic))
+        var main = partitions.Where(p => p.Topic == _mainTopic).Select(p => p.Partition.Value).ToArray();
+        foreach (var p in main)
         {
-            _ownedMain[tp.Partition.Value] = 0;
+            _ownedMain[p] = 0;
         }
 
         if (Enabled && partitions.Count > 0)
         {
-            Volatile.Write(ref _ready, Task.Run(() => CatchUpBoundedAsync(_stop.Token)));
+            var previous = Ready;
+            Volatile.Write(ref _ready, Task.Run(async () =>
+            {
+                await previous; // claims of an earlier assignment first: epochs only grow
+                await CatchUpBoundedAsync(_stop.Token);
+                await ClaimAsync(main, _stop.Token);
+            }));
         }
     }
+
+    /// <summary>
+    /// Claims the newly assigned main partitions under an epoch above every earlier owner's, once what they
+    /// wrote has been read: from then on their late writes are fenced. Bounded like the catch-up: an order
+    /// partition that cannot be written must not stop the lane (the claim is then only known here, and the
+    /// conversations this replica writes still carry the higher epoch).
+    /// </summary>
+    private async Task ClaimAsync(IReadOnlyCollection<int> mainPartitions, CancellationToken ct)
+    {
+        foreach (var p in mainPartitions)
+        {
+            var claim = new OwnerClaim(p, State.NextEpoch(p, _time.GetUtcNow()));
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            limit.CancelAfter(CatchUpLimit);
+            try
+            {
+                await WriteAsync(OrderPartition(p), ClaimPrefix + Format(p), JsonSerializer.SerializeToUtf8Bytes(claim, OrderingJsonContext.Default.OwnerClaim), [], limit.Token);
+            }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                _logger.CatchUpSlow(_topic, (int)CatchUpLimit.TotalSeconds);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+
+            State.ApplyClaim(claim);
+        }
+    }
+
+    private TopicPartition OrderPartition(int mainPartition) => new(_topic, mainPartition % _partitions);
+
+    private bool Fenced(string key, bool applied)
+    {
+        if (!applied)
+        {
+            _logger.WriteFenced(key);
+            WriteFenced?.Invoke();
+        }
+
+        return applied;
+    }
+
+    private static string Format(long n) => n.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     public void Released(IReadOnlyCollection<TopicPartition> partitions)
     {
@@ -194,8 +259,16 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
     }
 
     // The decision it records is not acted on (offset stored) until the broker confirms it.
-    private Task WriteAsync(string key, byte[]? value, CancellationToken ct) =>
-        _producer.ProduceUntilStoredAsync(_topic, new Message<string?, byte[]> { Key = key, Value = value!, Headers = new Headers { { WriterHeader, _writer } } }, ct);
+    private Task WriteAsync(TopicPartition? partition, string key, byte[]? value, IReadOnlyList<(string Name, string Value)> headers, CancellationToken ct)
+    {
+        var message = new Message<string?, byte[]> { Key = key, Value = value!, Headers = new Headers { { WriterHeader, _writer } } };
+        foreach (var (name, text) in headers)
+        {
+            message.Headers.Add(name, Encoding.UTF8.GetBytes(text));
+        }
+
+        return partition is null ? _producer.ProduceUntilStoredAsync(_topic, message, ct) : _producer.ProduceUntilStoredAsync(partition, message, ct);
+    }
 
     /// <summary>
     /// Catches up, but for at most <see cref="CatchUpLimit"/>: an order partition that cannot be read (its
@@ -297,11 +370,34 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         {
             if (key.StartsWith(ChainPrefix, StringComparison.Ordinal))
             {
-                ApplyBlock(key[ChainPrefix.Length..], value is null ? null : JsonSerializer.Deserialize(value, OrderingJsonContext.Default.ChainBlock));
+                var conversation = key[ChainPrefix.Length..];
+                if (value is not null && JsonSerializer.Deserialize(value, OrderingJsonContext.Default.ChainBlock) is { } block)
+                {
+                    Fenced(conversation, State.ApplyBlock(conversation, block));
+                }
+                else if (value is null)
+                {
+                    var headers = record.Message.Headers;
+                    Fenced(conversation, State.ApplyRelease(conversation, (int)(HeaderNumber(headers, PartitionHeader) ?? -1), HeaderNumber(headers, EpochHeader) ?? 0,
+                        HeaderNumber(headers, LastOffsetHeader) ?? -1, _time.GetUtcNow()));
+                }
             }
             else if (key.StartsWith(ProgressPrefix, StringComparison.Ordinal))
             {
-                ApplyProgress(key[ProgressPrefix.Length..], value is null ? null : JsonSerializer.Deserialize(value, OrderingJsonContext.Default.ChainProgress));
+                var conversation = key[ProgressPrefix.Length..];
+                if (value is not null && JsonSerializer.Deserialize(value, OrderingJsonContext.Default.ChainProgress) is { } progress)
+                {
+                    State.ApplyProgress(conversation, progress);
+                }
+                else if (value is null && RetryState.Header(record.Message.Headers, HeaderNames.OrderChain) is { } chain)
+                {
+                    State.ApplyProgressCleared(conversation, chain);
+                }
+            }
+            else if (key.StartsWith(ClaimPrefix, StringComparison.Ordinal) && value is not null
+                && JsonSerializer.Deserialize(value, OrderingJsonContext.Default.OwnerClaim) is { } claim)
+            {
+                State.ApplyClaim(claim);
             }
             else if (key.StartsWith(StatusPrefix, StringComparison.Ordinal) && value is not null
                 && JsonSerializer.Deserialize(value, OrderingJsonContext.Default.StatusMark) is { } mark)
@@ -315,34 +411,8 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
         }
     }
 
-    /// <summary>One writer per key (the main partition's owner): the last write wins.</summary>
-    private void ApplyBlock(string key, ChainBlock? block)
-    {
-        if (block is null)
-        {
-            _blocks.TryRemove(key, out _);
-            _progress.TryRemove(key, out _);
-        }
-        else
-        {
-            _blocks[key] = block;
-        }
-    }
-
-    /// <summary>Several writers over time: within a chain, only a higher version replaces what is known.</summary>
-    private void ApplyProgress(string key, ChainProgress? progress)
-    {
-        if (progress is null)
-        {
-            _progress.TryRemove(key, out _);
-            return;
-        }
-
-        _progress.AddOrUpdate(key, progress, (_, current) =>
-            current.Chain == progress.Chain
-                ? (progress.Version > current.Version || (progress.Version == current.Version && progress.Done > current.Done) ? progress : current)
-                : (_blocks.TryGetValue(key, out var b) && b.Chain == current.Chain ? current : progress));
-    }
+    private static long? HeaderNumber(Headers? headers, string name) =>
+        long.TryParse(RetryState.Header(headers, name), System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out var n) ? n : null;
 
     private void ApplyMark(string messageId, StatusMark mark) =>
         _marks.AddOrUpdate(messageId, mark, (_, current) => current.Rank >= mark.Rank ? current with { At = Max(current.At, mark.At) } : mark);
@@ -361,22 +431,16 @@ public sealed class OrderStateStore : IPartitionListener, IHostedService, IDispo
             }
         }
 
-        foreach (var (id, mark) in _noted)
-        {
-            if (now - mark.At >= NotedWindow)
-            {
-                _noted.TryRemove(new KeyValuePair<string, StatusMark>(id, mark));
-            }
-        }
-
+        State.ForgetStrays(now, StrayWindow);
+        State.ForgetReleased(now, ReleasedWindow);
         if (ChainSettled is not { } settled)
         {
             return;
         }
 
-        foreach (var (key, block) in _blocks)
+        foreach (var (key, block) in State.SettledBlocks())
         {
-            if (OwnsMain(block.MainPartition) && Progress(key, block.Chain) is { } p && p.Done >= block.Seq)
+            if (OwnsMain(block.MainPartition))
             {
                 _ = settled(key);
             }

@@ -17,7 +17,7 @@ internal sealed class StatusTruthStep(StatusTruth statuses, OrderStateStore stor
             return;
         }
 
-        context.Outcome = await statuses.HandleAsync(context.Record, async (_, _) =>
+        context.Outcome = await statuses.HandleAsync(context.Record, context.Envelope, async (_, _) =>
         {
             await next(context);
             return context.Outcome!;

@@ -10,14 +10,23 @@ public static class PipelineServiceCollectionExtensions
     {
         var builder = new PipelineBuilder(services);
         steps(builder);
+        services.AddSingleton(new PipelineSteps(builder.Steps));
         services.AddSingleton(sp => new RecordPipeline(
-            builder.Steps.Select(t => (IRecordStep)sp.GetRequiredService(t)),
+            sp.GetRequiredService<PipelineSteps>().Resolve(sp),
             sp.GetRequiredService<Streaming.Kafka.Topology>(),
             sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<WorkerOptions>>()));
 
         // A test may wrap the pipeline in a handler of its own, registered first.
         services.TryAddSingleton<IRecordHandler>(sp => sp.GetRequiredService<RecordPipeline>());
         return services;
+    }
+
+    /// <summary>The registered steps, in order (a test may build a pipeline with a step of its own inserted).</summary>
+    public sealed class PipelineSteps(IReadOnlyList<Type> types)
+    {
+        public IReadOnlyList<Type> Types { get; } = types;
+
+        public IEnumerable<IRecordStep> Resolve(IServiceProvider services) => Types.Select(t => (IRecordStep)services.GetRequiredService(t));
     }
 
     public sealed class PipelineBuilder(IServiceCollection services)

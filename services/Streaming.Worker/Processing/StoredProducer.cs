@@ -14,14 +14,21 @@ namespace Streaming.Worker.Processing;
 /// </summary>
 public sealed class StoredProducer(IProducer<string?, byte[]> producer, WorkerTelemetry telemetry, TimeProvider time, ILogger<StoredProducer> logger)
 {
-    public async Task ProduceUntilStoredAsync(string topic, Message<string?, byte[]> message, CancellationToken ct)
+    public Task ProduceUntilStoredAsync(string topic, Message<string?, byte[]> message, CancellationToken ct) =>
+        ProduceUntilStoredAsync(topic, c => producer.ProduceAsync(topic, message, c), ct);
+
+    /// <summary>To one partition chosen by the caller (ordering state whose records must share a partition).</summary>
+    public Task ProduceUntilStoredAsync(TopicPartition partition, Message<string?, byte[]> message, CancellationToken ct) =>
+        ProduceUntilStoredAsync(partition.Topic, c => producer.ProduceAsync(partition, message, c), ct);
+
+    private async Task ProduceUntilStoredAsync(string topic, Func<CancellationToken, Task<DeliveryResult<string?, byte[]>>> produce, CancellationToken ct)
     {
         var backoff = TimeSpan.FromMilliseconds(100);
         while (true)
         {
             try
             {
-                var result = await producer.ProduceAsync(topic, message, ct);
+                var result = await produce(ct);
                 if (DeliveryRule.Judge(result) == DeliveryVerdict.Stored)
                 {
                     return;
