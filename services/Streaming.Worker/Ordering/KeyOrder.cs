@@ -140,7 +140,7 @@ public sealed class KeyOrder(
         {
             using var held = await _locks.EnterAsync(key, ct);
             await store.WriteBlockAsync(key, state.HeadBlocked(eventId, record.Partition.Value, record.Offset.Value, headTier, due,
-                Header(record, HeaderNames.Destination)), ct);
+                outcome.Destination ?? Header(record, HeaderNames.Destination)), ct);
             metrics.Blocked();
         }
 

@@ -54,7 +54,7 @@ public sealed class FailureRouter(
         logger.Retrying(eventId ?? "?", tierName, decision.Attempts, failure.Error);
         telemetry.Retried(tierName);
         await producer.ProduceUntilStoredAsync(tier.Name, new Message<string?, byte[]> { Key = record.Message.Key, Value = record.Message.Value, Headers = headers }, ct);
-        return new ProcessingOutcome(OutcomeKind.Retried, tier.Name, notBefore);
+        return new ProcessingOutcome(OutcomeKind.Retried, tier.Name, notBefore) { Destination = destination };
     }
 
     /// <summary>
