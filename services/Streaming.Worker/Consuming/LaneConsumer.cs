@@ -145,11 +145,29 @@ internal sealed class LaneConsumer(
         telemetry.Consumed();
         telemetry.InFlightChanged(1);
         var token = work.Cancellation.Token;
-        var task = work.Start(record, previous => RunAfterAsync(previous, record, token));
+        var keyWaiting = false;
+        var task = work.Start(record, previous =>
+        {
+            keyWaiting = !previous.IsCompleted;
+            return RunAfterAsync(previous, record, token);
+        });
+        if (keyWaiting)
+        {
+            slots.ToKeyWaiting();
+        }
+
         task.ContinueWith(t =>
         {
             telemetry.InFlightChanged(-1);
-            slots.Release();
+            if (keyWaiting)
+            {
+                slots.ReleaseKeyWaiting();
+            }
+            else
+            {
+                slots.Release();
+            }
+
             if (t.IsCompletedSuccessfully)
             {
                 _flow.Settle(work, record.Offset.Value, record.Message.Key, t);
