@@ -249,11 +249,13 @@ public sealed class OrderingTests(ITestOutputHelper output)
         scenario.ProduceEnvelope(Lane.Statuses, $"{b}:delivered", recipient, Status(b, recipient, "delivered"));
 
         await Poll.UntilAsync(() => counters[WorkerTelemetry.Name, "statuses_superseded_total"] >= 2, Settle, "both lower statuses to be counted superseded by the new worker");
-        Assert.Equal(2, counters[WorkerTelemetry.Name, "statuses_superseded_total"]);
+        // Both lower statuses are dropped, never attempted (asserted below). A record read again while the new
+        // worker's consumers join one by one (a commit refused during that rebalance) is counted again: at-least-once.
+        Assert.InRange(counters[WorkerTelemetry.Name, "statuses_superseded_total"], 2, 4);
         var ranks = FirstDeliveries(scenario.Stub).Select(r => r.EventId).ToArray();
         output.WriteLine("the sink saw: " + string.Join(", ", ranks));
         Assert.Equal([$"{a}:read", $"{b}:read"], ranks.Order());
-        Assert.Equal(2, counters[WorkerTelemetry.Name, "not_delivered_total"]);
+        Assert.Equal(counters[WorkerTelemetry.Name, "statuses_superseded_total"], counters[WorkerTelemetry.Name, "not_delivered_total"]);
         Assert.Equal(1, scenario.Stub.Attempts($"{a}:delivered"));
         Assert.Equal(0, scenario.Stub.Attempts($"{b}:delivered"));
     }
