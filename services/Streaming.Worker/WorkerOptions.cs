@@ -80,6 +80,9 @@ public sealed class WorkerOptions
     [ConfigurationKeyName("WORKER_FETCH_WAIT_MS")]
     public int FetchWaitMs { get; set; } = 100;
 
+    /// <summary>How often something that waits in place (an open circuit, an unresolved schema) looks again: a quarter of the break.</summary>
+    public TimeSpan WaitProbe => TimeSpan.FromSeconds(Math.Max(0.1, CircuitBreakSeconds / 4));
+
     public Lane Lane => LaneNames.TryParse(LaneName, out var lane) ? lane : throw new InvalidOperationException("WORKER_LANE was not validated");
 
     public IEnumerable<string> Validate()

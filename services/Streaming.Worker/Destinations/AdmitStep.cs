@@ -14,7 +14,7 @@ namespace Streaming.Worker.Destinations;
 /// </summary>
 internal sealed class AdmitStep(DestinationRuntimes runtimes, DestinationLaneHold hold, IOptions<WorkerOptions> options, TimeProvider time) : IRecordStep
 {
-    private readonly TimeSpan _probe = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.CircuitBreakSeconds / 4));
+    private readonly TimeSpan _probe = options.Value.WaitProbe;
 
     public async Task InvokeAsync(RecordContext context, RecordDelegate next)
     {

@@ -15,7 +15,7 @@ namespace Streaming.Worker.Envelopes;
 internal sealed class EnvelopeStep(
     RecordValueReader reader, IOptions<WorkerOptions> options, WorkerTelemetry telemetry, TimeProvider time, ILogger<EnvelopeStep> logger) : IRecordStep
 {
-    private readonly TimeSpan _probe = TimeSpan.FromSeconds(Math.Max(0.1, options.Value.CircuitBreakSeconds / 4));
+    private readonly TimeSpan _probe = options.Value.WaitProbe;
 
     public async Task InvokeAsync(RecordContext context, RecordDelegate next)
     {
